@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'demo/**', 'bench/out/**', 'templates/**', 'fixtures/**', 'preview/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'demo/**', 'bench/out/**', 'templates/**', 'fixtures/**', 'preview/**', '.tmp/**', 'schema/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -1,0 +1,62 @@
+import iconv from 'iconv-lite';
+import { warning, type Diagnostic } from './diagnostics.js';
+
+export type TextEncodingName = 'utf-8' | 'utf-16le' | 'windows-1252';
+
+export interface DecodedText {
+  text: string;
+  encoding: TextEncodingName;
+  bom: boolean;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Spreadsheets save CSV as UTF-8 (often with a BOM), UTF-16 ("Unicode text") or, in older Excel,
+ * Windows-1252. Bytes that are not valid UTF-8 are read as Windows-1252 with iconv-lite (Node 20's
+ * own TextDecoder gets 0x80–0x9F wrong), and the user is told.
+ */
+export function decodeText(bytes: Uint8Array, file: string): DecodedText {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    return { text: decodeUtf8(bytes.subarray(3)) ?? iconv.decode(Buffer.from(bytes.subarray(3)), 'win1252'), encoding: 'utf-8', bom: true, diagnostics: [] };
+  }
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) {
+    return { text: new TextDecoder('utf-16le').decode(bytes.subarray(2)), encoding: 'utf-16le', bom: true, diagnostics: [] };
+  }
+  const utf8 = decodeUtf8(bytes);
+  if (utf8 !== undefined) return { text: utf8, encoding: 'utf-8', bom: false, diagnostics: [] };
+  const line = firstInvalidUtf8Line(bytes);
+  return {
+    text: iconv.decode(Buffer.from(bytes), 'win1252'),
+    encoding: 'windows-1252',
+    bom: false,
+    diagnostics: [
+      warning(
+        file,
+        line,
+        'the file is not UTF-8; read it as Windows-1252 (the older Excel "CSV" format)',
+        'check accented letters in the preview; to avoid this, save from Excel as "CSV UTF-8 (Comma delimited)"',
+      ),
+    ],
+  };
+}
+
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function firstInvalidUtf8Line(bytes: Uint8Array): number {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 10) {
+      if (decodeUtf8(bytes.subarray(start, i)) === undefined) return line;
+      line++;
+      start = i + 1;
+    }
+  }
+  return line;
+}

@@ -1,0 +1,167 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { CONFIG_FILE, parseConfig, type Config } from '../core/config.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
+import { decodeText, type TextEncodingName } from '../core/encoding.js';
+
+/** A problem that stops a command before it starts (exit 2): one clear line and a hint. */
+export class CampaignError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'CampaignError';
+  }
+}
+
+export interface TextFile {
+  /** Path relative to the campaign folder, as diagnostics name it. */
+  path: string;
+  text: string;
+}
+
+export interface Campaign {
+  dir: string;
+  config: Config;
+  template: TextFile;
+  /** Language code → message.<lang>.mjml */
+  variants: Record<string, TextFile>;
+  /** Partial name → file. */
+  partials: Record<string, TextFile>;
+  textTemplate?: TextFile;
+  recipients: { path: string; text: string; encoding: TextEncodingName; bom: boolean; bytes: Buffer };
+  /** Files in attachments/ by name (per-recipient attachments are looked up here). */
+  attachmentFiles: Set<string>;
+}
+
+export interface LoadResult {
+  campaign?: Campaign;
+  diagnostics: Diagnostic[];
+}
+
+const PARTIAL_EXTENSIONS = ['.mjml', '.hbs', '.html'];
+
+/**
+ * Read everything a campaign is made of. Missing folder or settings throw CampaignError (exit 2);
+ * problems inside files come back as diagnostics, all of them.
+ */
+export async function loadCampaign(dirArg: string): Promise<LoadResult> {
+  const dir = path.resolve(dirArg);
+  await requireDirectory(dir, dirArg);
+  const configPath = path.join(dir, CONFIG_FILE);
+  const initCommand = dirArg === '.' ? 'bulletin init' : `bulletin init ${dirArg}`;
+  const configText = await readText(configPath, CONFIG_FILE, `run \`${initCommand}\` to create an example campaign, or cd into your campaign folder`);
+  const { config, diagnostics } = parseConfig(configText, CONFIG_FILE);
+  if (!config) return { diagnostics };
+
+  const template = await readCampaignFile(dir, config.template, diagnostics, 'the message template named by "template" in bulletin.json');
+  const variants = await readVariants(dir, config.template);
+  const partials = await readPartials(dir, config.partials);
+  const textTemplate = config.textTemplate ? await readCampaignFile(dir, config.textTemplate, diagnostics, 'the text template named by "textTemplate"') : undefined;
+  const attachmentFiles = await listFiles(path.join(dir, 'attachments'));
+  for (const file of config.attachments) {
+    if (!(await exists(path.join(dir, file)))) {
+      diagnostics.push(error(CONFIG_FILE, undefined, `attachment "${file}" does not exist`, 'put the file in the campaign folder (usually attachments/) or remove it from "attachments"'));
+    }
+  }
+  if (config.dkim && !(await exists(path.join(dir, config.dkim.privateKey)))) {
+    diagnostics.push(error(CONFIG_FILE, undefined, `DKIM key file "${config.dkim.privateKey}" does not exist`));
+  }
+  const recipients = await readRecipients(dir, config.recipients, diagnostics);
+  if (!template || !recipients) return { diagnostics };
+  const campaign: Campaign = { dir, config, template, variants, partials, recipients, attachmentFiles };
+  if (textTemplate) campaign.textTemplate = textTemplate;
+  return { campaign, diagnostics };
+}
+
+async function requireDirectory(dir: string, shown: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) throw new CampaignError(`campaign folder "${shown}" does not exist`, 'run `bulletin init <folder>` to create one');
+  if (!info.isDirectory()) throw new CampaignError(`"${shown}" is a file, not a campaign folder`);
+}
+
+async function readText(file: string, shown: string, hint: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CampaignError(`cannot read ${shown}: ${describeIoError(err)}`, hint);
+  }
+}
+
+async function readCampaignFile(dir: string, rel: string, diagnostics: Diagnostic[], what: string): Promise<TextFile | undefined> {
+  try {
+    return { path: rel, text: await readFile(path.join(dir, rel), 'utf8') };
+  } catch (err) {
+    diagnostics.push(error(rel, undefined, `cannot read ${what}: ${describeIoError(err)}`));
+    return undefined;
+  }
+}
+
+async function readVariants(dir: string, template: string): Promise<Record<string, TextFile>> {
+  const ext = path.extname(template);
+  const base = template.slice(0, template.length - ext.length);
+  const folder = path.dirname(path.join(dir, template));
+  const prefix = `${path.basename(base)}.`;
+  const variants: Record<string, TextFile> = {};
+  for (const name of await listFiles(folder)) {
+    if (!name.startsWith(prefix) || !name.endsWith(ext)) continue;
+    const lang = name.slice(prefix.length, name.length - ext.length);
+    if (!/^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$/.test(lang)) continue;
+    const rel = path.join(path.dirname(template), name);
+    variants[lang.toLowerCase()] = { path: rel, text: await readFile(path.join(dir, rel), 'utf8') };
+  }
+  return variants;
+}
+
+async function readPartials(dir: string, folder: string): Promise<Record<string, TextFile>> {
+  const partials: Record<string, TextFile> = {};
+  for (const name of await listFiles(path.join(dir, folder))) {
+    const ext = path.extname(name);
+    if (!PARTIAL_EXTENSIONS.includes(ext)) continue;
+    const rel = path.join(folder, name);
+    partials[name.slice(0, name.length - ext.length)] = { path: rel, text: await readFile(path.join(dir, rel), 'utf8') };
+  }
+  return partials;
+}
+
+async function readRecipients(dir: string, rel: string, diagnostics: Diagnostic[]): Promise<Campaign['recipients'] | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path.join(dir, rel));
+  } catch (err) {
+    diagnostics.push(error(rel, undefined, `cannot read the recipients file: ${describeIoError(err)}`, 'check "recipients" in bulletin.json'));
+    return undefined;
+  }
+  const decoded = decodeText(bytes, rel);
+  diagnostics.push(...decoded.diagnostics);
+  return { path: rel, text: decoded.text, encoding: decoded.encoding, bom: decoded.bom, bytes };
+}
+
+async function listFiles(folder: string): Promise<Set<string>> {
+  try {
+    const entries = await readdir(folder, { withFileTypes: true });
+    return new Set(entries.filter((e) => e.isFile()).map((e) => e.name).sort());
+  } catch {
+    return new Set();
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return (await stat(file).catch(() => undefined))?.isFile() ?? false;
+}
+
+export function describeIoError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a folder, not a file';
+    default:
+      return err instanceof Error ? err.message : String(err);
+  }
+}

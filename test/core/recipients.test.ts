@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { detectDelimiter, parseRecipients, type RecipientRow } from '../../src/core/recipients.js';
+
+async function parse(text: string, extra: Partial<Parameters<typeof parseRecipients>[1]> = {}) {
+  const rows: RecipientRow[] = [];
+  const summary = await parseRecipients(text, { file: 'recipients.csv', emailColumn: 'email', ...extra }, (r) => {
+    rows.push(r);
+  });
+  return { rows, summary, problems: summary.diagnostics.map((d) => `${d.line}: ${d.severity}: ${d.message}`) };
+}
+
+describe('parseRecipients', () => {
+  it('gives each row the line it starts on, across quoted multi-line values and blank lines', async () => {
+    const { rows, problems } = await parse('email,note\na@example.org,"one\ntwo"\n\nb@example.org,x\n');
+    expect(problems).toEqual([]);
+    expect(rows.map((r) => [r.email, r.line])).toEqual([
+      ['a@example.org', 2],
+      ['b@example.org', 5],
+    ]);
+  });
+
+  it('collects every problem, not only the first', async () => {
+    const { problems } = await parse('email,school\n,Oak\nnot-an-address,Elm\nA@Example.org,Ash\na@example.org,Yew\nc@example.org,Fir,extra\n');
+    expect(problems).toEqual([
+      '2: error: no address in the "email" column',
+      '3: error: invalid address: "not-an-address" is not a valid email address',
+      '5: error: a@example.org is a duplicate of line 4 (addresses are compared ignoring case)',
+      '6: error: this row has 3 fields but the header has 2',
+    ]);
+  });
+
+  it('names the line where an unclosed quote opened, not the end of the file', async () => {
+    const { problems, rows } = await parse('email,note\na@example.org,ok\nb@example.org,"never closed\nc@example.org,x\nd@example.org,y\n');
+    expect(problems).toEqual(['3: error: a quoted value starts here but its closing quote is missing']);
+    expect(rows.map((r) => r.line)).toEqual([2]);
+  });
+
+  it('detects ; and tab separated files from the header', () => {
+    expect(detectDelimiter('email;name\n')).toBe(';');
+    expect(detectDelimiter('email\tname\n')).toBe('\t');
+    expect(detectDelimiter('"a;b",email\n')).toBe(',');
+  });
+});
