@@ -118,6 +118,10 @@ class DeliveryRun {
   private stopping = false;
   /** Woken whenever something a waiting worker may care about changes. */
   private wake = new AbortController();
+  /** Cut short the rate waits when the run stops. */
+  private readonly stopListeners = new Set<() => void>();
+  /** An I/O fault (the manifest could not be written): stop, then throw it to the caller. */
+  private fault: Error | undefined;
 
   private consecutiveFailures = 0;
   private readonly deferredKeys = new Set<string>();
@@ -149,6 +153,7 @@ class DeliveryRun {
       this.wake.abort();
       if (this.stopping) await this.source.return?.();
     }
+    if (this.fault !== undefined) throw this.fault;
     this.result.deferred = this.deferredKeys.size;
     return this.result;
   }
@@ -157,6 +162,11 @@ class DeliveryRun {
     for (let job = await this.next(); job; job = await this.next()) {
       try {
         if (await this.waitForRate()) await this.attempt(job);
+      } catch (error) {
+        // Only the manifest can throw here. Never carry on without a record: stop. A message
+        // whose outcome could not be written stays `sending`, i.e. uncertain, which is safe.
+        this.fault ??= error instanceof Error ? error : new Error(String(error));
+        this.stop('error', error instanceof Error ? error.message : String(error));
       } finally {
         this.slots.release(job.domain);
         this.inFlight--;
@@ -237,8 +247,6 @@ class DeliveryRun {
     }
     return !this.stopping;
   }
-
-  private readonly stopListeners = new Set<() => void>();
 
   private stop(reason: StopReason, detail?: string): void {
     if (this.stopping) return;

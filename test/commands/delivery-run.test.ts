@@ -292,3 +292,24 @@ describe('runDelivery pacing and flow', () => {
     expect(maxAhead).toBeLessThanOrEqual(60);
   });
 });
+
+describe('runDelivery when the manifest cannot be written', () => {
+  it('never hands a message over without its `sending` line, stops, and throws the fault', async () => {
+    const delivered: string[] = [];
+    let appends = 0;
+    const run = runDelivery({
+      messages: await buildMessages(10),
+      transport: {
+        deliver: (m) => {
+          delivered.push(m.key);
+          return Promise.resolve({ kind: 'sent', code: 250, response: '250 OK' });
+        },
+      },
+      store: { append: () => (++appends > 3 ? Promise.reject(new Error('ENOSPC: no space left on device')) : Promise.resolve()) },
+      options: { ...FAST, concurrency: 1 },
+    });
+    await expect(run).rejects.toThrow(/ENOSPC/);
+    // appends: sending, sent, sending, then the failing `sent`: two messages went out, no more
+    expect(delivered).toEqual(['head0@example.com', 'head1@example.com']);
+  });
+});
