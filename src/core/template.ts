@@ -1,0 +1,308 @@
+import { error, hasErrors, sortDiagnostics, warning, type Diagnostic } from './diagnostics.js';
+import { parseFrontMatter, type FrontMatterField } from './front-matter.js';
+import { findVariables, parseHandlebars, usesRawOutput, type VariableUse } from './handlebars-analysis.js';
+import { HELPER_NAMES, TEMPLATE_HELPERS, createHandlebars, type HandlebarsInstance } from './helpers.js';
+import { MappedSource } from './mapped-source.js';
+import { checkTokensSurvived, scanStructure } from './mjml-structure.js';
+import { expandPartials, parsePartials, type ParsedPartial } from './partials.js';
+import { convertPerMessage, createConverter, deriveTextTemplate, type HtmlToText, type TextRenderer } from './text-part.js';
+
+export type { VariableUse } from './handlebars-analysis.js';
+
+export interface TemplateFile {
+  /** Relative to the campaign folder; used in diagnostics. */
+  path: string;
+  text: string;
+}
+
+export interface TemplateInput {
+  /** message.mjml */
+  main: TemplateFile;
+  /** Language code → message.<lang>.mjml */
+  variants: Record<string, TemplateFile>;
+  /** Partial name (file name without extension) → file. */
+  partials: Record<string, TemplateFile>;
+  /** Optional hand-written text part (message.txt.hbs). */
+  textTemplate?: TemplateFile;
+  /** Subject from bulletin.json, used when the front matter has none. */
+  configSubject?: string;
+}
+
+export interface RenderedContent {
+  /** One line, not HTML-escaped (it is a header). */
+  subject: string;
+  /** Plain text; the HTML carries it escaped in a hidden <mj-preview>. */
+  preheader?: string;
+  html: string;
+  text: string;
+}
+
+export interface CompiledTemplate {
+  /** Every top-level data variable the message, its variants, partials, subject, preheader and text part read. */
+  variables: VariableUse[];
+  /** Language codes with their own variant. */
+  languages: string[];
+  /** Render one recipient; `language` picks message.<language>.mjml, else the main message. */
+  render(data: Record<string, unknown>, language?: string): RenderedContent;
+}
+
+export const CONFIG_FILE_FOR_SUBJECT = 'bulletin.json';
+
+type Render = (data: Record<string, unknown>) => string;
+
+interface CompiledVariant {
+  html: Render;
+  text: TextRenderer;
+  subject: Render;
+  preheader?: Render;
+}
+
+/** Handlebars-level pieces shared by all variants. */
+interface Shared {
+  hbs: HandlebarsInstance;
+  partials: ReadonlyMap<string, ParsedPartial>;
+  convert: HtmlToText;
+  mjml2html: Mjml2Html;
+  handTextPart?: Render;
+  mainSubject?: FieldTemplate;
+  variables: VariableUse[];
+  diagnostics: Diagnostic[];
+}
+
+type Mjml2Html = (mjml: string, options: { validationLevel: 'soft' }) => Promise<{ html: string; errors: { line: number; message: string; tagName: string }[] }>;
+
+const KNOWN_HELPERS = Object.fromEntries(TEMPLATE_HELPERS.map((name) => [name, true]));
+
+/**
+ * Compile the message once: partials expanded, MJML run once per language variant, Handlebars
+ * compiled once. Rendering a recipient afterwards is one template call (plus the text part).
+ * Every problem found is returned as a diagnostic; `template` is set only when there is no error.
+ */
+export async function compileTemplate(input: TemplateInput): Promise<{ template?: CompiledTemplate; diagnostics: Diagnostic[] }> {
+  const hbs = createHandlebars();
+  const { partials, diagnostics } = parsePartials(hbs, input.partials);
+  const { default: mjml2html } = await import('mjml');
+  const shared: Shared = { hbs, partials, convert: createConverter(), mjml2html: mjml2html, variables: [], diagnostics };
+
+  if (input.textTemplate) {
+    const handText = compileField(shared, MappedSource.fromFile(input.textTemplate.text, input.textTemplate.path), true);
+    if (handText) shared.handTextPart = handText.render;
+  }
+
+  const main = await compileVariant(shared, input.main, input.configSubject, true);
+  const variants = new Map<string, CompiledVariant | undefined>();
+  for (const [language, file] of Object.entries(input.variants)) {
+    variants.set(language.toLowerCase(), await compileVariant(shared, file, input.configSubject, false));
+  }
+
+  const result = { diagnostics: sortDiagnostics(unique(shared.diagnostics)) };
+  if (!main || hasErrors(result.diagnostics)) return result;
+  const compiled = new Map<string, CompiledVariant>();
+  for (const [language, variant] of variants) if (variant) compiled.set(language, variant);
+
+  const template: CompiledTemplate = {
+    variables: uniqueVariables(shared.variables),
+    languages: [...compiled.keys()],
+    render(data, language) {
+      const variant = (language && compiled.get(language.trim().toLowerCase())) || main;
+      return renderVariant(variant, data);
+    },
+  };
+  return { template, diagnostics: result.diagnostics };
+}
+
+function renderVariant(variant: CompiledVariant, data: Record<string, unknown>): RenderedContent {
+  const html = variant.html(data);
+  const content: RenderedContent = { subject: oneLine(variant.subject(data)), html, text: variant.text(data, html) };
+  if (variant.preheader) content.preheader = oneLine(variant.preheader(data));
+  return content;
+}
+
+/** A subject is a header: a value with a line break must not start a new header. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+interface FieldTemplate {
+  render: Render;
+}
+
+/** A small Handlebars template (subject, preheader, text part): parsed, analysed, compiled. */
+function compileField(shared: Shared, source: MappedSource, noEscape: boolean): FieldTemplate | undefined {
+  const parsed = parseHandlebars(shared.hbs, source);
+  shared.diagnostics.push(...parsed.diagnostics);
+  if (!parsed.ast) return undefined;
+  const analysis = findVariables(parsed.ast, source, HELPER_NAMES);
+  shared.variables.push(...analysis.variables);
+  shared.diagnostics.push(...analysis.diagnostics);
+  if (analysis.diagnostics.length > 0) return undefined;
+  const render = shared.hbs.compile(source.text, { noEscape, strict: false, knownHelpers: KNOWN_HELPERS });
+  return { render: (data) => render(data) };
+}
+
+function fieldSource(field: FrontMatterField): MappedSource {
+  return MappedSource.fromFile(field.text, field.position.file, field.position.line, field.position.column);
+}
+
+/**
+ * Subject precedence: the file's own front matter; for a language variant, the main message's
+ * subject; then bulletin.json's. A missing subject is reported once, on the main message.
+ */
+function subjectFor(shared: Shared, file: TemplateFile, own: FrontMatterField | undefined, configSubject: string | undefined, isMain: boolean): FieldTemplate | undefined {
+  if (own) {
+    const subject = compileField(shared, fieldSource(own), true);
+    if (isMain) shared.mainSubject = subject;
+    return subject;
+  }
+  if (!isMain) return shared.mainSubject;
+  if (configSubject !== undefined) {
+    shared.mainSubject = compileField(shared, MappedSource.fromFile(configSubject, CONFIG_FILE_FOR_SUBJECT), true);
+    return shared.mainSubject;
+  }
+  shared.diagnostics.push(error(file.path, 1, `no subject: add \`subject:\` to the front matter of ${file.path}`, 'e.g. a first line `---`, then `subject: "Update for {{school_name}}"`, then `---`; or set "subject" in bulletin.json'));
+  return undefined;
+}
+
+async function compileVariant(shared: Shared, file: TemplateFile, configSubject: string | undefined, isMain: boolean): Promise<CompiledVariant | undefined> {
+  const errorsBefore = countErrors(shared.diagnostics);
+  const front = parseFrontMatter(file.text, file.path);
+  shared.diagnostics.push(...front.diagnostics);
+  const subject = subjectFor(shared, file, front.subject, configSubject, isMain);
+  const preheaderText = front.preheader ? compileField(shared, fieldSource(front.preheader), true) : undefined;
+
+  const html = await compileHtml(shared, file, front.body, front.preheader);
+  if (!html || !subject || countErrors(shared.diagnostics) > errorsBefore) return undefined;
+
+  const variant: CompiledVariant = { html: html.render, text: html.text, subject: subject.render };
+  if (preheaderText) variant.preheader = preheaderText.render;
+  return variant;
+}
+
+async function compileHtml(
+  shared: Shared,
+  file: TemplateFile,
+  body: MappedSource,
+  preheader: FrontMatterField | undefined,
+): Promise<{ render: Render; text: TextRenderer } | undefined> {
+  const { hbs, diagnostics } = shared;
+  const parsed = parseHandlebars(hbs, body);
+  diagnostics.push(...parsed.diagnostics);
+  if (!parsed.ast) return undefined;
+
+  const expanded = expandPartials(body, parsed.ast, shared.partials, diagnostics);
+  // Variables are read from the expanded message, so a partial used inside {{#each}} is
+  // analysed in that context; positions still point into the partial's own file.
+  const expandedParse = parseHandlebars(hbs, expanded);
+  diagnostics.push(...expandedParse.diagnostics);
+  if (!expandedParse.ast) return undefined;
+  const analysis = findVariables(expandedParse.ast, expanded, HELPER_NAMES);
+  shared.variables.push(...analysis.variables);
+  diagnostics.push(...analysis.diagnostics);
+
+  const withPreview = preheader ? injectPreview(expanded, preheader, file, diagnostics) : expanded;
+  const structure = scanStructure(withPreview);
+  diagnostics.push(...structure.diagnostics);
+  const prepared = withPreview.splice(structure.edits);
+
+  let mjml: Awaited<ReturnType<Mjml2Html>>;
+  try {
+    mjml = await shared.mjml2html(prepared.text, { validationLevel: 'soft' });
+  } catch (e) {
+    diagnostics.push(error(file.path, body.locate(0).line, `MJML: ${e instanceof Error ? e.message : String(e)}`, 'the message must be one <mjml> element containing <mj-body>'));
+    return undefined;
+  }
+  diagnostics.push(...mjmlDiagnostics(prepared, mjml.errors, diagnostics));
+  diagnostics.push(...checkTokensSurvived(withPreview, structure.tokens, mjml.html));
+  if (hasErrors(diagnostics)) return undefined;
+
+  const render = hbs.compile(mjml.html, { strict: false, knownHelpers: KNOWN_HELPERS });
+  const text = shared.handTextPart
+    ? ((data: Record<string, unknown>) => shared.handTextPart!(data))
+    : chooseTextRenderer(shared, mjml.html, usesRawOutput(expandedParse.ast));
+  return { render: (data) => render(data), text };
+}
+
+function chooseTextRenderer(shared: Shared, htmlTemplate: string, rawOutput: boolean): TextRenderer {
+  const perMessage = convertPerMessage(shared.convert);
+  if (rawOutput) return perMessage;
+  return deriveTextTemplate(shared.hbs, htmlTemplate, shared.convert) ?? perMessage;
+}
+
+/**
+ * The preheader from front matter becomes an <mj-preview> (MJML hides it at the top of the
+ * HTML). Its literal text is escaped for XML; its {{…}} are escaped by Handlebars at render.
+ */
+function injectPreview(source: MappedSource, preheader: FrontMatterField, file: TemplateFile, diagnostics: Diagnostic[]): MappedSource {
+  const text = source.text;
+  if (/<mj-preview\b/.test(text)) {
+    diagnostics.push(warning(file.path, preheader.position.line, 'the front matter `preheader:` is ignored because the message has its own <mj-preview>', 'keep one of the two'));
+    return source;
+  }
+  const preview = MappedSource.concat([
+    MappedSource.synthetic('<mj-preview>', preheader.position),
+    MappedSource.fromFile(escapeXmlText(preheader.text), preheader.position.file, preheader.position.line, preheader.position.column),
+    MappedSource.synthetic('</mj-preview>', preheader.position),
+  ]);
+  const head = /<mj-head\b[^>]*>/.exec(text);
+  if (head) {
+    const at = head.index + head[0].length;
+    return source.splice([{ start: at, end: at, insert: preview }]);
+  }
+  const root = /<mjml\b[^>]*>/.exec(text);
+  if (!root) return source;
+  const at = root.index + root[0].length;
+  const headWrapped = MappedSource.concat([MappedSource.synthetic('<mj-head>', preheader.position), preview, MappedSource.synthetic('</mj-head>', preheader.position)]);
+  return source.splice([{ start: at, end: at, insert: headWrapped }]);
+}
+
+/** Escape `&` and `<` outside `{{…}}`, leaving the Handlebars expressions intact. */
+function escapeXmlText(text: string): string {
+  return text
+    .split(/(\{\{[\s\S]*?\}\})/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')))
+    .join('');
+}
+
+function mjmlDiagnostics(prepared: MappedSource, errors: readonly { line: number; message: string; tagName: string }[], existing: readonly Diagnostic[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const e of errors) {
+    const at = prepared.locateLine(e.line);
+    // A Handlebars value in a typed attribute is already reported with a better message.
+    if (e.message.includes('{{') && existing.some((d) => d.file === at.file && d.line === at.line && d.severity === 'error')) continue;
+    out.push(error(at.file, at.line, `MJML <${e.tagName}>: ${e.message.trim()}`, mjmlHint(e.message)));
+  }
+  return out;
+}
+
+function mjmlHint(message: string): string | undefined {
+  if (message.includes("doesn't exist or is not registered")) return 'check the element name against https://documentation.mjml.io';
+  if (message.includes('is illegal')) return 'remove the attribute, or check its spelling';
+  if (message.includes('{{')) return 'Handlebars may only stand in free-text attributes (href, src, alt, title) and element content';
+  return undefined;
+}
+
+function countErrors(diagnostics: readonly Diagnostic[]): number {
+  return diagnostics.filter((d) => d.severity === 'error').length;
+}
+
+function unique(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.file}:${d.line}:${d.column}:${d.severity}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function uniqueVariables(variables: VariableUse[]): VariableUse[] {
+  const seen = new Set<string>();
+  return variables
+    .filter((v) => {
+      const key = `${v.name}\0${v.file}:${v.line}:${v.column}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+}
