@@ -228,7 +228,7 @@ async function compileHtml(
 function chooseTextRenderer(shared: Shared, htmlTemplate: string, rawOutput: boolean): TextRenderer {
   const perMessage = convertPerMessage(shared.convert);
   if (rawOutput) return perMessage;
-  return deriveTextTemplate(shared.hbs, htmlTemplate, shared.convert) ?? perMessage;
+  return deriveTextTemplate(shared.hbs, htmlTemplate) ?? perMessage;
 }
 
 /**
