@@ -219,6 +219,13 @@ async function compileHtml(
   if (hasErrors(diagnostics)) return undefined;
 
   const render = hbs.compile(mjml.html, { strict: false, knownHelpers: KNOWN_HELPERS });
+  try {
+    // Handlebars compiles on first use; do it now so a problem is a diagnostic, not a crash mid-send.
+    render({});
+  } catch (e) {
+    diagnostics.push(error(file.path, undefined, `the HTML produced by MJML is not a valid Handlebars template: ${e instanceof Error ? e.message : String(e)}`));
+    return undefined;
+  }
   const text = shared.handTextPart
     ? ((data: Record<string, unknown>) => shared.handTextPart!(data))
     : chooseTextRenderer(shared, mjml.html, usesRawOutput(expandedParse.ast));
