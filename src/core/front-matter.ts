@@ -12,6 +12,8 @@ export interface FrontMatterField {
 export interface FrontMatter {
   subject?: FrontMatterField;
   preheader?: FrontMatterField;
+  /** Keys written in the front matter, valid or not. */
+  keys: Set<string>;
   /** The message without its front matter, still mapped to the lines of the real file. */
   body: MappedSource;
   diagnostics: Diagnostic[];
@@ -26,12 +28,12 @@ export function parseFrontMatter(text: string, file: string): FrontMatter {
     // An options object turns off gray-matter's process-wide cache of every input it sees.
     parsed = matter(text, {});
   } catch (e) {
-    return { body: MappedSource.fromFile(text, file), diagnostics: [yamlError(e, file)] };
+    return { keys: new Set(), body: MappedSource.fromFile(text, file), diagnostics: [yamlError(e, file)] };
   }
   const bodyStart = text.length - parsed.content.length;
   const bodyLine = 1 + countNewlines(text.slice(0, bodyStart));
-  const result: FrontMatter = { body: MappedSource.fromFile(parsed.content, file, bodyLine), diagnostics: [] };
   const data: Record<string, unknown> = isRecord(parsed.data) ? parsed.data : {};
+  const result: FrontMatter = { keys: new Set(Object.keys(data)), body: MappedSource.fromFile(parsed.content, file, bodyLine), diagnostics: [] };
   const lines = text.slice(0, bodyStart).split('\n');
 
   for (const [key, value] of Object.entries(data)) {

@@ -1,5 +1,5 @@
 import { error, hasErrors, sortDiagnostics, warning, type Diagnostic } from './diagnostics.js';
-import { parseFrontMatter, type FrontMatterField } from './front-matter.js';
+import { parseFrontMatter, type FrontMatter, type FrontMatterField } from './front-matter.js';
 import { findVariables, parseHandlebars, usesRawOutput, type VariableUse } from './handlebars-analysis.js';
 import { HELPER_NAMES, TEMPLATE_HELPERS, createHandlebars, type HandlebarsInstance } from './helpers.js';
 import { MappedSource } from './mapped-source.js';
@@ -148,7 +148,10 @@ function fieldSource(field: FrontMatterField): MappedSource {
  * Subject precedence: the file's own front matter; for a language variant, the main message's
  * subject; then bulletin.json's. A missing subject is reported once, on the main message.
  */
-function subjectFor(shared: Shared, file: TemplateFile, own: FrontMatterField | undefined, configSubject: string | undefined, isMain: boolean): FieldTemplate | undefined {
+function subjectFor(shared: Shared, file: TemplateFile, front: FrontMatter, configSubject: string | undefined, isMain: boolean): FieldTemplate | undefined {
+  const own = front.subject;
+  // A subject that is written but invalid has been reported already.
+  if (!own && front.keys.has('subject')) return undefined;
   if (own) {
     const subject = compileField(shared, fieldSource(own), true);
     if (isMain) shared.mainSubject = subject;
@@ -167,7 +170,7 @@ async function compileVariant(shared: Shared, file: TemplateFile, configSubject:
   const errorsBefore = countErrors(shared.diagnostics);
   const front = parseFrontMatter(file.text, file.path);
   shared.diagnostics.push(...front.diagnostics);
-  const subject = subjectFor(shared, file, front.subject, configSubject, isMain);
+  const subject = subjectFor(shared, file, front, configSubject, isMain);
   const preheaderText = front.preheader ? compileField(shared, fieldSource(front.preheader), true) : undefined;
 
   const html = await compileHtml(shared, file, front.body, front.preheader);
@@ -216,6 +219,13 @@ async function compileHtml(
   if (hasErrors(diagnostics)) return undefined;
 
   const render = hbs.compile(mjml.html, { strict: false, knownHelpers: KNOWN_HELPERS });
+  try {
+    // Handlebars compiles on first use; do it now so a problem is a diagnostic, not a crash mid-send.
+    render({});
+  } catch (e) {
+    diagnostics.push(error(file.path, undefined, `the HTML produced by MJML is not a valid Handlebars template: ${e instanceof Error ? e.message : String(e)}`));
+    return undefined;
+  }
   const text = shared.handTextPart
     ? ((data: Record<string, unknown>) => shared.handTextPart!(data))
     : chooseTextRenderer(shared, mjml.html, usesRawOutput(expandedParse.ast));
@@ -225,7 +235,7 @@ async function compileHtml(
 function chooseTextRenderer(shared: Shared, htmlTemplate: string, rawOutput: boolean): TextRenderer {
   const perMessage = convertPerMessage(shared.convert);
   if (rawOutput) return perMessage;
-  return deriveTextTemplate(shared.hbs, htmlTemplate, shared.convert) ?? perMessage;
+  return deriveTextTemplate(shared.hbs, htmlTemplate) ?? perMessage;
 }
 
 /**
@@ -268,7 +278,7 @@ function mjmlDiagnostics(prepared: MappedSource, errors: readonly { line: number
   for (const e of errors) {
     const at = prepared.locateLine(e.line);
     // A Handlebars value in a typed attribute is already reported with a better message.
-    if (e.message.includes('{{') && existing.some((d) => d.file === at.file && d.line === at.line && d.severity === 'error')) continue;
+    if (/\{\{|\}\}/.test(e.message) && existing.some((d) => d.file === at.file && d.line === at.line && d.severity === 'error')) continue;
     out.push(error(at.file, at.line, `MJML <${e.tagName}>: ${e.message.trim()}`, mjmlHint(e.message)));
   }
   return out;

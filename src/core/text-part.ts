@@ -1,4 +1,4 @@
-import { compile as compileConverter, type HtmlToTextOptions } from 'html-to-text';
+import { compile as compileConverter, type FormatCallback, type HtmlToTextOptions } from 'html-to-text';
 import type { HandlebarsInstance } from './helpers.js';
 
 /**
@@ -43,6 +43,42 @@ export const TEXT_OPTIONS: HtmlToTextOptions = {
 
 export type HtmlToText = (html: string) => string;
 
+// Private-use characters: inert for html-to-text, and never in a real message.
+const PLACEHOLDER_OPEN = '\uE000';
+const PLACEHOLDER_CLOSE = '\uE001';
+/** Fence each value in the rendered text so whitespace around it can be tidied. */
+const VALUE_START = '\uE002';
+const VALUE_END = '\uE003';
+const ANCHOR_OPEN = '\uE004';
+const ANCHOR_ELSE = '\uE005';
+const ANCHOR_CLOSE = '\uE006';
+const PRIVATE_CHARS = /[\uE000-\uE006]/g;
+const ANCHOR_HELPER = 'bulletinTextLink';
+
+/**
+ * html-to-text writes a link as `text [href]`, as `href` when the text is empty, and as `text`
+ * when the href is empty — decided by values a template only knows per recipient. When
+ * deriving the text template, every link becomes a block helper call that makes the same
+ * decision at render time.
+ */
+const anchorAsTemplate: FormatCallback = (elem, walk, builder) => {
+  const attribs = elem.attribs as Record<string, string | undefined> | undefined;
+  const href = attribs?.['href'] ?? '';
+  builder.addInline(ANCHOR_OPEN, { noWordTransform: true });
+  walk(elem.children, builder);
+  builder.addInline(`${ANCHOR_ELSE}${href}${ANCHOR_CLOSE}`, { noWordTransform: true });
+};
+
+function registerAnchorHelper(hbs: HandlebarsInstance): void {
+  hbs.registerHelper(ANCHOR_HELPER, function (this: unknown, options: Handlebars.HelperOptions): string {
+    const text = options.fn(this);
+    const href = options.inverse(this).replace(PRIVATE_CHARS, '').replace(/^mailto:/, '');
+    if (href === '' || href.startsWith('#')) return `${VALUE_START}${text}${VALUE_END}`;
+    if (text.replace(PRIVATE_CHARS, '').trim() === '') return `${VALUE_START}${text}${href}${VALUE_END}`;
+    return `${VALUE_START}${text}${VALUE_END} [${href}]`;
+  });
+}
+
 /**
  * One reusable converter (html-to-text's compile step is the expensive part). Its output
  * keeps at most one blank line in a row: html-to-text adds a line break for each empty
@@ -53,8 +89,12 @@ export function createConverter(): HtmlToText {
   return (html) => limitBlankLines(convert(html));
 }
 
+/**
+ * html-to-text counts the line breaks around an empty block twice (and keeps them at the
+ * end of the text): at most one blank line in a row, none at either end.
+ */
 function limitBlankLines(text: string): string {
-  return text.replace(/\n{3,}/g, '\n\n');
+  return text.replace(/\n{3,}/g, '\n\n').replace(/^\n+/, '').trimEnd();
 }
 
 export type TextRenderer = (data: Record<string, unknown>, html: string) => string;
@@ -64,27 +104,33 @@ export function convertPerMessage(convert: HtmlToText): TextRenderer {
   return (_data, html) => convert(html);
 }
 
-const PLACEHOLDER_OPEN = '\uE000';
-const PLACEHOLDER_CLOSE = '\uE001';
-/** Fences each value in the rendered text so whitespace around it can be tidied. */
-const MARK = '\uE002';
-const PRIVATE_CHARS = /[\uE000-\uE002]/g;
 const TOKEN = /\{\{!--[\s\S]*?--\}\}|\{\{\{[\s\S]*?\}\}\}|\{\{[\s\S]*?\}\}/g;
 const PLACEHOLDER = /\uE000(\d+)\uE001/g;
+const BLOCK_IN_ORDERED_LIST = /<ol\b(?:(?!<\/ol>)[\s\S])*?\{\{~?[#^/]/i;
 
 /**
- * Convert the HTML template to a text template once. Undefined if the result is not a valid
- * template (a block's opening and closing tags ended up in different fates); the caller then
+ * Convert the HTML template to a text template once. Undefined when that cannot give the same
+ * text as converting each message — a block inside an <ol> (items are numbered at conversion),
+ * or a block whose opening and closing tags met different fates — and the caller then
  * converts per message.
  */
-export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string, convert: HtmlToText): TextRenderer | undefined {
+export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string): TextRenderer | undefined {
+  const convert = compileConverter({ ...TEXT_OPTIONS, formatters: { anchorAsTemplate }, selectors: [...(TEXT_OPTIONS.selectors ?? []), { selector: 'a', format: 'anchorAsTemplate' }] });
+  registerAnchorHelper(hbs);
+  // html-to-text numbers an <ol>'s items when converting: a template's single {{#each}}
+  // item cannot be numbered in advance.
+  if (BLOCK_IN_ORDERED_LIST.test(htmlTemplate)) return undefined;
   const tokens: string[] = [];
   const inert = htmlTemplate.replace(PRIVATE_CHARS, '').replace(TOKEN, (token) => {
     if (/^\{\{~?!/.test(token)) return '';
     tokens.push(token);
     return `${PLACEHOLDER_OPEN}${tokens.length - 1}${PLACEHOLDER_CLOSE}`;
   });
-  const textTemplate = convert(inert).replace(PLACEHOLDER, (_, index: string) => `${MARK}${tokens[Number(index)]}${MARK}`);
+  const textTemplate = convert(inert)
+    .replace(PLACEHOLDER, (_, index: string) => `${VALUE_START}${tokens[Number(index)]}${VALUE_END}`)
+    .replaceAll(ANCHOR_OPEN, `{{#${ANCHOR_HELPER}}}`)
+    .replaceAll(ANCHOR_ELSE, '{{else}}')
+    .replaceAll(ANCHOR_CLOSE, `{{/${ANCHOR_HELPER}}}`);
   let render: Handlebars.TemplateDelegate;
   try {
     hbs.parse(textTemplate);
@@ -113,32 +159,39 @@ function collapse(value: unknown): unknown {
   return value;
 }
 
-const RUN_WITH_MARK = /[ \t\r\n\f\u200b\uE002]*\uE002[ \t\r\n\f\u200b\uE002]*/g;
+const RUN_WITH_FENCE = /[ \t\r\n\f\u200b\uE002\uE003]*[\uE002\uE003][ \t\r\n\f\u200b\uE002\uE003]*/g;
 
 /**
- * Whitespace next to a value is what html-to-text would have merged with the value's own:
- * a run without a line break becomes one space (none at a line's edge), a run with line
- * breaks keeps its largest group of them (a false {{#if}} around a paragraph leaves one
- * paragraph break, not two) and the indentation after the last one.
+ * Tidy the whitespace next to values the way html-to-text tidies whitespace in HTML, then
+ * drop the fences. In a run of whitespace touching a value:
+ * - without a line break: one space, or none at the very start or end, or if the run is only fences;
+ * - with line breaks: the largest group of them between two fences (a false {{#if}} around a
+ *   paragraph leaves one paragraph break, not two), then the indentation html-to-text itself
+ *   wrote after the last one (a list's " * "), not the leading spaces of a value.
  */
 export function tidyAroundValues(text: string): string {
-  return text.replace(RUN_WITH_MARK, (run: string, offset: number) => {
-    const pieces = run.split(MARK);
-    const breaks = Math.max(...pieces.map(countBreaks));
-    const atStart = offset === 0;
-    const atEnd = offset + run.length === text.length;
-    if (breaks === 0) {
-      if (!pieces.some((p) => p.length > 0) || atStart || atEnd) return '';
-      return ' ';
+  let depth = 0; // > 0 inside a value's fences
+  return text.replace(RUN_WITH_FENCE, (run: string, offset: number) => {
+    let breaks = 0;
+    let group = 0;
+    let whitespace = false;
+    let indentation = '';
+    for (const ch of run) {
+      if (ch === VALUE_START || ch === VALUE_END) {
+        depth += ch === VALUE_START ? 1 : -1;
+        group = 0;
+        continue;
+      }
+      whitespace = true;
+      if (ch === '\n') {
+        breaks = Math.max(breaks, ++group);
+        indentation = '';
+      } else if (depth === 0 && ch !== '\r') {
+        indentation += ch;
+      }
     }
-    if (atStart || atEnd) return '';
-    const plain = pieces.join('');
-    return '\n'.repeat(breaks) + plain.slice(plain.lastIndexOf('\n') + 1);
+    const atEdge = offset === 0 || offset + run.length === text.length;
+    if (!whitespace || atEdge) return '';
+    return breaks === 0 ? ' ' : '\n'.repeat(breaks) + indentation;
   });
-}
-
-function countBreaks(piece: string): number {
-  let n = 0;
-  for (let i = 0; i < piece.length; i++) if (piece.charCodeAt(i) === 10) n++;
-  return n;
 }

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import { createHandlebars } from '../../src/core/helpers.js';
+import { createConverter, deriveTextTemplate, tidyAroundValues } from '../../src/core/text-part.js';
+import { compileOk, message, section } from './fixtures.js';
+
+const convert = createConverter();
+
+const bulletin = message(
+  [
+    '    <mj-section><mj-column>',
+    '      <mj-image src="https://example.org/crest.png" alt="{{school_name}} crest" />',
+    '      <mj-text><h1>Update for {{school_name}}</h1><p>Dear {{#if title}}{{title}} {{/if}}{{contact_name}},</p>',
+    '        <p>We met on {{formatDate meeting_date "long"}} with {{default officer "the team"}} about {{topic}}.</p></mj-text>',
+    '      <mj-button href="https://example.org/schools/{{school_id}}?e={{email}}">See {{school_name}}\'s page</mj-button>',
+    '      <mj-text><p>Write to <a href="mailto:{{officer_email}}">{{officer_email}}</a> or call {{phone}}.</p></mj-text>',
+    '    </mj-column></mj-section>',
+    '    {{#if liaison_name}}',
+    '    <mj-section><mj-column><mj-text><h2>Your liaison</h2><p>{{liaison_name}} ({{liaison_role}})</p></mj-text></mj-column></mj-section>',
+    '    {{/if}}',
+    '    <mj-section><mj-column><mj-text>',
+    '      {{#if actions}}<p>Next steps:</p><ul>{{#each actions}}<li>{{this}}</li>{{/each}}</ul>{{/if}}',
+    '      <p>{{closing}}</p>',
+    '    </mj-text></mj-column></mj-section>',
+  ].join('\n'),
+);
+
+const recipients: Record<string, unknown>[] = [
+  {
+    school_name: 'St Mary & St John <Infants>',
+    title: 'Dr',
+    contact_name: 'Ann "Annie" O\'Neil',
+    meeting_date: '2027-03-07',
+    officer: 'PC Lee',
+    topic: 'traffic <outside> the gates & parking',
+    school_id: '42',
+    email: 'head+office@stmary.example.org',
+    officer_email: 'pc.lee@example.org',
+    phone: '01632 960123',
+    liaison_name: 'Sam Okafor',
+    liaison_role: 'Schools & Youth',
+    actions: ['Check the rota', 'Reply by Friday'],
+    closing: 'Thank you.',
+  },
+  {
+    school_name: 'Hartmoor Primary',
+    title: '',
+    contact_name: 'Dana Reyes',
+    meeting_date: '07/03/2027',
+    officer: '   ',
+    topic: 'a   topic\twith\nodd   whitespace',
+    school_id: 'a=b&c=d',
+    email: 'dana@hartmoor.example.org',
+    officer_email: '',
+    phone: '',
+    liaison_name: '',
+    liaison_role: 'ignored',
+    actions: [],
+    closing: '',
+  },
+  {
+    school_name: '  Leading and trailing  ',
+    contact_name: '',
+    meeting_date: 'soon',
+    topic: '',
+    school_id: '',
+    email: '',
+    officer_email: 'x@example.org',
+    phone: '07700 900123',
+    liaison_name: 'Jo',
+    liaison_role: '',
+    actions: ['Only one'],
+    closing: 'Regards,   Team',
+  },
+  {},
+];
+
+describe('the derived text part', () => {
+  it('equals html-to-text of each recipient’s rendered HTML', async () => {
+    const template = await compileOk({ main: bulletin });
+    for (const data of recipients) {
+      const { html, text } = template.render(data);
+      expect(text).toBe(convert(html));
+    }
+  });
+
+  it('contains what a reader needs: values unescaped, links as text [url], conditional sections', async () => {
+    const template = await compileOk({ main: bulletin });
+    const first = template.render(recipients[0]!).text;
+    expect(first).toContain('Update for St Mary & St John <Infants>');
+    expect(first).toContain('Dear Dr Ann "Annie" O\'Neil,');
+    expect(first).toContain('We met on 7 March 2027 with PC Lee about traffic <outside> the gates & parking.');
+    expect(first).toContain("See St Mary & St John <Infants>'s page [https://example.org/schools/42?e=head+office@stmary.example.org]");
+    expect(first).toContain('pc.lee@example.org [pc.lee@example.org]');
+    expect(first).toContain('Sam Okafor (Schools & Youth)');
+    expect(first).toContain(' * Reply by Friday');
+    expect(first).not.toContain('crest');
+    expect(first).not.toContain('What changes for');
+
+    const second = template.render(recipients[1]!).text;
+    expect(second).toContain('Dear Dana Reyes,');
+    expect(second).toContain('with the team about a topic with odd whitespace.');
+    expect(second).not.toContain('Your liaison');
+    expect(second).not.toContain('Next steps');
+    expect(second).not.toMatch(/\n{3}/);
+  });
+
+  it('matches for language variants and hand-written text too', async () => {
+    const template = await compileOk({ main: bulletin, variants: { cy: bulletin.replace('Dear', 'Annwyl') } });
+    for (const data of recipients) {
+      const { html, text } = template.render(data, 'cy');
+      expect(text).toBe(convert(html));
+    }
+    const hand = await compileOk({ main: bulletin, textTemplate: { path: 'message.txt.hbs', text: 'Hello {{contact_name}} & {{school_name}}\n' } });
+    expect(hand.render(recipients[0]!).text).toBe('Hello Ann "Annie" O\'Neil & St Mary & St John <Infants>\n');
+  });
+
+  it('matches for links whose href or text is blank for some recipients, and nested blocks', async () => {
+    const template = await compileOk({
+      main: message(
+        [
+          section('<mj-text><p>Links: <a href="{{url}}">{{label}}</a>, <a href="mailto:{{mail}}">write</a>, <a href="https://example.org/{{path}}"> {{label}} </a>.</p></mj-text>'),
+          section('<mj-button href="{{url}}">{{label}}</mj-button>'),
+          '    {{#unless hide_list}}',
+          section('<mj-text><h3>{{heading}}</h3><ul>{{#each people}}<li>{{@index}}: {{name}}{{#if role}} – {{role}}{{/if}}</li>{{/each}}</ul></mj-text>'),
+          '    {{/unless}}',
+          section('<mj-text><p>{{a}}</p><p>{{b}}</p><div>{{c}}</div>{{#if d}}<p>{{d}}</p>{{/if}}<p>end</p></mj-text>'),
+        ].join('\n'),
+      ),
+    });
+    const people = [{ name: 'Ann', role: 'Head' }, { name: 'Bo', role: '' }];
+    const cases: Record<string, unknown>[] = [
+      { url: 'https://example.org/a', label: 'Read', mail: 'x@example.org', path: 'p', people, heading: 'Who', a: '1', b: '2', c: '3', d: '4' },
+      { url: '', label: 'Read', mail: '', path: '', people: [], heading: '', a: '', b: '', c: '', d: '' },
+      { url: 'https://example.org/a', label: '', mail: 'x@example.org', path: 'p q', hide_list: 'yes', a: ' ', b: 'x', c: '', d: '' },
+      { url: '#top', label: '   ', people, heading: 'H & <h>', a: 'a\n\nb', c: '<c>' },
+    ];
+    for (const data of cases) {
+      const { html, text } = template.render(data);
+      expect(text).toBe(convert(html));
+    }
+  });
+
+  it('converts each message when the template writes raw HTML values', async () => {
+    const template = await compileOk({ main: message(section('<mj-text><p>Note: {{{note_html}}}</p><p>{{name}}</p></mj-text>')) });
+    const { text, html } = template.render({ note_html: '<b>closed</b><br>on <i>Monday</i> &amp; Tuesday', name: 'A & B' });
+    expect(text).toBe(convert(html));
+    expect(text).toContain('Note: closed\non Monday & Tuesday');
+  });
+
+  it('derives a reusable template from the HTML template (not a per-message conversion)', () => {
+    const hbs = createHandlebars();
+    const derive = deriveTextTemplate(hbs, '<body><p>Hello {{name}}</p>{{#if x}}<p>X is {{x}}</p>{{/if}}<p><a href="https://e.example/{{id}}">go</a></p></body>');
+    expect(derive).toBeDefined();
+    // The html argument is ignored on this path: the text comes from the template.
+    expect(derive!({ name: 'A <b>', x: '', id: '7' }, 'ignored')).toBe('Hello A <b>\n\ngo [https://e.example/7]');
+    expect(derive!({ name: 'A', x: 'y', id: '7' }, 'ignored')).toBe('Hello A\n\nX is y\n\ngo [https://e.example/7]');
+  });
+
+  it('gives up (so the caller converts per message) when a block loses one of its tags, or numbers list items', () => {
+    const hbs = createHandlebars();
+    expect(deriveTextTemplate(hbs, '<body><img alt="{{#if a}}" src="x"><p>b</p>{{/if}}</body>')).toBeUndefined();
+    expect(deriveTextTemplate(hbs, '<body><ol>{{#each a}}<li>{{this}}</li>{{/each}}</ol></body>')).toBeUndefined();
+    expect(deriveTextTemplate(hbs, '<body><ol><li>{{a}}</li></ol><ul>{{#each a}}<li>{{this}}</li>{{/each}}</ul></body>')).toBeDefined();
+  });
+});
+
+describe('tidyAroundValues', () => {
+  // Each value is fenced by these two characters in the rendered text template.
+  const value = (v: string) => `\uE002${v}\uE003`;
+
+  it('collapses the space an empty value leaves, inline and at line edges', () => {
+    expect(tidyAroundValues(`Dear ${value('')} Smith,`)).toBe('Dear Smith,');
+    expect(tidyAroundValues(`Hello ${value('')}\nNext`)).toBe('Hello\nNext');
+    expect(tidyAroundValues(`${value(' x')} tail`)).toBe('x tail');
+    expect(tidyAroundValues(`a${value('b')}c`)).toBe('abc');
+    expect(tidyAroundValues(`Dear${value(' Smith ')},`)).toBe('Dear Smith ,');
+  });
+
+  it('keeps one paragraph break where a hidden block was, and a list prefix but not a value’s leading space', () => {
+    expect(tidyAroundValues(`a\n\n${value('')}\n\n${value('')}\n\nc`)).toBe('a\n\nc');
+    expect(tidyAroundValues(`a\n\n${value('')} * item`)).toBe('a\n\n * item');
+    expect(tidyAroundValues(`a\n\n${value(' See')} more`)).toBe('a\n\nSee more');
+  });
+});
