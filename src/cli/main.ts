@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { toolVersion } from '../io/package-info.js';
 import { CampaignError } from '../io/campaign.js';
+import { LockedError } from '../io/lock.js';
 import { EXIT, UsageError, type ExitCode } from './errors.js';
 import { configureColor, log } from './output/terminal.js';
 
@@ -58,10 +59,101 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
       run(async () => (await import('./commands/validate.js')).validateCommand(dir, options)),
     );
 
-  for (const command of program.commands) {
+  program
+    .command('preview')
+    .description('dry run: render every recipient and write a gallery to browse; never sends')
+    .argument('[dir]', 'campaign folder', '.')
+    .option('--out <dir>', 'where to write the gallery (default: <campaign>/preview)')
+    .option('--limit <n>', 'preview only the first N recipients')
+    .option('--only <email>', 'preview only this recipient')
+    .option('--all', 'write files for every recipient, past the preview.maxFiles setting')
+    .option('--open', 'open the gallery in your browser')
+    .option('--json', 'print a machine-readable summary on stdout')
+    .addHelpText('after', examples(['bulletin preview', 'bulletin preview my-campaign --open', 'bulletin preview --only head@oakfield.example.org', 'bulletin preview --limit 20 --json']))
+    .action((dir: string, options: object) =>
+      run(async () => (await import('./commands/preview.js')).previewCommand(dir, options)),
+    );
+
+  program
+    .command('approve')
+    .description('sign off the previewed content as a reviewer (recorded in approvals.jsonl)')
+    .argument('[dir]', 'campaign folder', '.')
+    .requiredOption('--by <name>', 'who is approving')
+    .option('--note <text>', 'a note kept with the approval')
+    .addHelpText('after', examples(['bulletin approve --by "Priya Shah"', 'bulletin approve my-campaign --by "Priya Shah" --note "Checked Welsh version with translator"']))
+    .action((dir: string, options: { by: string; note?: string }) =>
+      run(async () => (await import('./commands/approve.js')).approveCommand(dir, options)),
+    );
+
+  program
+    .command('send')
+    .description('check and render everything, confirm, then deliver and record every recipient')
+    .argument('[dir]', 'campaign folder', '.')
+    .option('--transport <url>', 'smtp://[user:pass@]host:port, smtps://…, or outbox:DIR (default: BULLETIN_TRANSPORT, .env, else an outbox in the run folder)')
+    .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
+    .option('--test-to <address>', 'send the first message(s) to this address only, subject marked [TEST]; the real run is untouched')
+    .option('--limit <n>', 'send at most N messages this time (with --test-to: default 1)')
+    .option('--rate <n/period>', 'most messages per period across connections: 10/sec, 600/min, 5000/hour')
+    .option('--concurrency <n>', 'SMTP connections at once (default: send.concurrency, 5)')
+    .option('--resume [run]', 'continue the latest unfinished run (or the one named): sent recipients are skipped')
+    .option('--resend-uncertain', 'with --resume: also resend recipients the server may already have accepted')
+    .option('--retry-failed', 'with --resume: retry recipients that failed permanently')
+    .option('--new-run', 'send the whole campaign again after a finished run')
+    .option('--json', 'print the outcome as JSON on stdout')
+    .addHelpText(
+      'after',
+      examples([
+        'bulletin send --test-to me@example.org --limit 3',
+        'BULLETIN_TRANSPORT=smtp://user:pass@smtp.example.org:587 bulletin send my-campaign',
+        'bulletin send --transport outbox:try-out --yes',
+        'bulletin send --resume',
+        'bulletin send --resume --resend-uncertain',
+      ]),
+    )
+    .action((dir: string, options: object) =>
+      run(async () => (await import('./commands/send.js')).sendCommand(dir, options)),
+    );
+
+  program
+    .command('status')
+    .description('summarise a run from its manifest: counts, failures with the server reply, uncertain recipients')
+    .argument('[dir]', 'campaign folder', '.')
+    .option('--run <id>', 'which run (default: the latest)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .addHelpText('after', examples(['bulletin status', 'bulletin status my-campaign --run 2026-11-27T10-02-11Z-ab12 --json']))
+    .action((dir: string, options: object) =>
+      run(async () => (await import('./commands/status.js')).statusCommand(dir, options)),
+    );
+
+  program
+    .command('report')
+    .description('one row per recipient with its outcome, as CSV (safe to open in a spreadsheet)')
+    .argument('[dir]', 'campaign folder', '.')
+    .option('--run <id>', 'which run (default: the latest)')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .option('--columns <names>', 'also include these CSV columns, comma-separated (e.g. school,area)')
+    .addHelpText('after', examples(['bulletin report --out outcome.csv', 'bulletin report my-campaign --columns school,area']))
+    .action((dir: string, options: object) =>
+      run(async () => (await import('./commands/report.js')).reportCommand(dir, options)),
+    );
+
+  const suppress = program.command('suppress').description('manage the suppression list (addresses never to mail)');
+  suppress
+    .command('add')
+    .description("add a run's permanent failures to the suppression list named by \"suppress\" in bulletin.json")
+    .argument('[dir]', 'campaign folder', '.')
+    .requiredOption('--from-run <id>', 'the run whose permanent failures to add ("latest" for the latest)')
+    .addHelpText('after', examples(['bulletin suppress add --from-run latest']))
+    .action((dir: string, options: { fromRun: string }) =>
+      run(async () => (await import('./commands/suppress.js')).suppressAddCommand(dir, options)),
+    );
+
+  const configure = (command: Command): void => {
     command.exitOverride();
     command.configureOutput({ outputError: (text, write) => write(text) });
-  }
+    command.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
   return program;
 }
 
@@ -83,6 +175,10 @@ function reportFailure(err: unknown): ExitCode {
     log(`bulletin: ${err.message}`);
     if (err.hint) log(`  hint: ${err.hint}`);
     return err instanceof UsageError ? err.exitCode : EXIT.cannotStart;
+  }
+  if (err instanceof LockedError) {
+    log(`bulletin: ${err.message}`);
+    return EXIT.cannotStart;
   }
   const message = err instanceof Error ? err.message : String(err);
   log(`bulletin: unexpected failure: ${message}`);

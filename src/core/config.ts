@@ -22,6 +22,10 @@ export const configSchema = z
       .string()
       .optional()
       .describe('Subject line (a Handlebars template). The template front matter `subject` takes precedence.'),
+    language: z
+      .string()
+      .default('en')
+      .describe('Language of the main template; rows asking for another language get message.<lang>.mjml if it exists.'),
     template: z.string().default('message.mjml').describe('The MJML + Handlebars message, relative to the campaign folder.'),
     textTemplate: z
       .string()

@@ -1,0 +1,206 @@
+import chalk from 'chalk';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { parseEnv } from 'node:util';
+import { DEFAULT_TRANSPORT, sendCampaign, type SendRequest, type SendResult, type SendSummary } from '../../send.js';
+import { EXIT, UsageError, type ExitCode } from '../errors.js';
+import { diagnosticsJson, printDiagnostics, problemSummary } from '../output/diagnostics.js';
+import { createProgress } from '../output/progress.js';
+import { log, out, plural, printJson } from '../output/terminal.js';
+import { parsePositive } from './preview.js';
+
+export interface SendOptions {
+  transport?: string;
+  yes?: boolean;
+  testTo?: string;
+  limit?: string;
+  rate?: string;
+  concurrency?: string;
+  resume?: string | boolean;
+  resendUncertain?: boolean;
+  retryFailed?: boolean;
+  newRun?: boolean;
+  json?: boolean;
+}
+
+export async function sendCommand(dir: string, options: SendOptions): Promise<ExitCode> {
+  const transport = await resolveTransport(dir, options.transport);
+  const interactive = process.stdin.isTTY && process.stderr.isTTY;
+  const controller = new AbortController();
+  const stop = installSignalHandlers(controller);
+  const progress = createProgress(process.stderr);
+  const request: SendRequest = {
+    dir,
+    transport: transport.url,
+    now: () => new Date(),
+    signal: controller.signal,
+    confirm: (summary) => confirm(summary, transport.source, options.yes ?? false, interactive),
+    onStart: (total) => progress.start(total),
+    onNotice: (message) => log(`Note: ${message}`),
+    onEvent: (event) => progress.update(event),
+  };
+  if (options.testTo !== undefined) request.testTo = options.testTo;
+  if (options.limit !== undefined) request.limit = parsePositive(options.limit, '--limit');
+  if (options.concurrency !== undefined) request.concurrency = parsePositive(options.concurrency, '--concurrency');
+  if (options.rate !== undefined) request.rate = options.rate;
+  if (options.resume !== undefined) request.resume = options.resume === true ? true : String(options.resume);
+  if (options.resendUncertain) request.resendUncertain = true;
+  if (options.retryFailed) request.retryFailed = true;
+  if (options.newRun) request.newRun = true;
+  if (options.testTo !== undefined && (options.resume !== undefined || options.newRun)) {
+    throw new UsageError('--test-to cannot be combined with --resume or --new-run', 'a test send is separate from the real run');
+  }
+  let result: SendResult;
+  try {
+    result = await sendCampaign(request);
+  } finally {
+    progress.stop();
+    stop();
+  }
+  return report(result, options.json ?? false, controller.signal.aborted);
+}
+
+interface ResolvedTransport {
+  url: string;
+  source: string;
+}
+
+/** --transport, then BULLETIN_TRANSPORT, then a .env file in the campaign folder, then the outbox. */
+async function resolveTransport(dir: string, option: string | undefined): Promise<ResolvedTransport> {
+  if (option) return { url: option, source: '--transport' };
+  const env = process.env.BULLETIN_TRANSPORT;
+  if (env) return { url: env, source: 'BULLETIN_TRANSPORT' };
+  const dotenv = await readFile(path.join(dir, '.env'), 'utf8').catch(() => undefined);
+  const fromFile = dotenv === undefined ? undefined : parseEnv(dotenv).BULLETIN_TRANSPORT;
+  if (fromFile) return { url: fromFile, source: `${path.join(dir, '.env')}` };
+  return { url: DEFAULT_TRANSPORT, source: 'default' };
+}
+
+async function confirm(summary: SendSummary, source: string, yes: boolean, interactive: boolean): Promise<boolean> {
+  printSummary(summary, source);
+  if (yes) return true;
+  if (!interactive) {
+    throw new UsageError('refusing to send without confirmation: no terminal to ask on', 'check the summary above, then run again with --yes');
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`Send ${plural(summary.toSend, 'message')} now? Type "yes" to send: `);
+    return answer.trim().toLowerCase() === 'yes' || answer.trim().toLowerCase() === 'y';
+  } finally {
+    rl.close();
+  }
+}
+
+function printSummary(s: SendSummary, source: string): void {
+  const outbox = s.transport.startsWith('outbox:');
+  log('');
+  log(chalk.bold(`${s.test ? 'Test send' : s.resuming ? 'Resuming' : 'Ready to send'}: ${s.campaign}`));
+  log(`  run          ${s.runId}${s.resuming ? ' (resumed)' : ''}`);
+  log(`  recipients   ${s.recipients.toLocaleString('en-GB')}${s.suppressed > 0 ? ` (+${s.suppressed} suppressed, not mailed)` : ''}`);
+  if (s.resuming) {
+    log(`  already      ${s.skipped.sent} sent, ${s.skipped.failed} failed (kept), ${s.skipped.uncertain} uncertain (not resent)`);
+  }
+  log(`  to send now  ${chalk.bold(s.toSend.toLocaleString('en-GB'))}`);
+  log(`  from         ${s.from}`);
+  log(`  subject      ${s.subject}`);
+  log(`  transport    ${s.transport} ${chalk.dim(`(from ${source})`)}`);
+  if (outbox) log(chalk.yellow('               outbox: messages are written as .eml files; nothing leaves this machine'));
+  log(`  pace         ${s.concurrency} at once${s.rate ? `, at most ${s.rate}` : ''}; about ${formatDuration(s.estimatedSeconds)}`);
+  if (s.approval) log(`  approved by  ${s.approval.by} on ${s.approval.at}`);
+  if (s.uncertain.length > 0 && s.skipped.uncertain > 0) {
+    log(chalk.yellow(`  ${plural(s.uncertain.length, 'recipient')} uncertain (the server may have accepted them); not resent without --resend-uncertain:`));
+    for (const u of s.uncertain.slice(0, 10)) log(`    ${u.email} (line ${u.line})`);
+  }
+  log('');
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.max(1, seconds)} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** Ctrl-C / SIGTERM: stop taking new messages, finish those in flight. A second Ctrl-C quits at once. */
+function installSignalHandlers(controller: AbortController): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      log('Stopping now; recipients in flight are recorded as uncertain. `bulletin status` lists them.');
+      process.exit(EXIT.interrupted);
+    }
+    log(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: finishing the messages in flight, then stopping (press Ctrl-C again to quit at once).`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+function report(result: SendResult, json: boolean, interrupted: boolean): ExitCode {
+  switch (result.kind) {
+    case 'invalid': {
+      const { plan } = result;
+      if (json) printJson({ ok: false, sent: 0, diagnostics: diagnosticsJson(plan.diagnostics) });
+      else {
+        printDiagnostics(plan.diagnostics);
+        out(`\n${chalk.red('✖ nothing was sent')}: ${problemSummary(plan.diagnostics)}. Fix them and run send again.`);
+      }
+      return plan.configLoaded ? EXIT.problems : EXIT.cannotStart;
+    }
+    case 'declined':
+      if (json) printJson({ ok: false, declined: true, sent: 0 });
+      else out('Not sent: you did not confirm. Nothing left this machine.');
+      return interrupted ? EXIT.interrupted : EXIT.cannotStart;
+    case 'nothing-to-do':
+      if (json) printJson({ ok: true, run: result.summary.runId, sent: 0, toSend: 0 });
+      else out(`Nothing to send in run ${result.summary.runId}: every recipient already has an outcome. \`bulletin status\` shows it.`);
+      return EXIT.ok;
+    case 'done':
+      return reportDone(result, json);
+  }
+}
+
+function reportDone(result: Extract<SendResult, { kind: 'done' }>, json: boolean): ExitCode {
+  const { delivery, run, summary } = result;
+  const problems = run.counts.failed > 0 || run.counts.sending > 0 || run.counts.deferred > 0 || delivery.stoppedBecause !== undefined;
+  const exitCode = delivery.stoppedBecause === 'interrupted' ? EXIT.interrupted : problems ? EXIT.problems : EXIT.ok;
+  if (json) {
+    printJson({
+      ok: exitCode === EXIT.ok,
+      run: summary.runId,
+      runDir: result.runDir,
+      test: summary.test,
+      finished: result.finished,
+      transport: summary.transport,
+      thisRun: { sent: delivery.sent, failed: delivery.failed, deferred: delivery.deferred, uncertain: delivery.uncertain.length, attempts: delivery.attempts },
+      total: run.counts,
+      stoppedBecause: delivery.stoppedBecause ?? null,
+      stopDetail: delivery.stopDetail ?? null,
+      failures: run.failures,
+      uncertain: run.uncertain,
+    });
+    return exitCode;
+  }
+  out(`${summary.test ? 'Test run' : 'Run'} ${summary.runId}: ${delivery.sent} sent, ${delivery.failed} failed, ${delivery.deferred} deferred, ${delivery.uncertain.length} uncertain this time.`);
+  out(`All recipients so far: ${run.counts.sent} sent, ${run.counts.failed} failed, ${run.counts.sending} uncertain, ${run.counts.deferred} deferred, ${run.counts.suppressed} suppressed.`);
+  for (const f of run.failures.slice(0, 10)) out(`  ${chalk.red('failed')} ${f.email} (line ${f.line}): ${f.code ?? ''} ${f.response ?? f.error ?? ''}`.trimEnd());
+  if (run.failures.length > 10) out(`  … and ${run.failures.length - 10} more: \`bulletin report\` lists them all`);
+  for (const u of run.uncertain.slice(0, 10)) out(`  ${chalk.yellow('uncertain')} ${u.email} (line ${u.line}): the connection dropped after the message was sent, before the server answered`);
+  if (delivery.stoppedBecause) {
+    const why = {
+      interrupted: 'interrupted',
+      auth: 'the server refused the login',
+      connection: 'the server could not be reached with these settings',
+      'consecutive-failures': 'too many failures in a row',
+      error: 'an unexpected error',
+    }[delivery.stoppedBecause];
+    out(chalk.yellow(`Stopped: ${why}${delivery.stopDetail ? ` (${delivery.stopDetail})` : ''}.`));
+  }
+  if (summary.transport.startsWith('outbox:')) out(`Messages written to ${summary.transport.slice('outbox:'.length)} (outbox: nothing left this machine).`);
+  if (!result.finished && !summary.test) out(`The run is not finished: \`bulletin send --resume\` continues it${run.counts.sending > 0 ? '; add --resend-uncertain only once you know the uncertain ones did not arrive' : ''}.`);
+  out(`Manifest: ${path.join(result.runDir, 'manifest.jsonl')}`);
+  return exitCode;
+}

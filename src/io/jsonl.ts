@@ -1,0 +1,37 @@
+import { open, readFile } from 'node:fs/promises';
+
+/**
+ * Read a JSON-lines file. A crash can leave a torn last line: it is skipped and counted,
+ * never fatal. A missing file is empty.
+ */
+export async function readJsonLines<T>(file: string): Promise<{ records: T[]; torn: number }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], torn: 0 };
+    throw err;
+  }
+  const records: T[] = [];
+  let torn = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      records.push(JSON.parse(line) as T);
+    } catch {
+      torn++;
+    }
+  }
+  return { records, torn };
+}
+
+/** Append one record and fsync before returning: on disk before anything acts on it. */
+export async function appendJsonLine(file: string, record: unknown): Promise<void> {
+  const handle = await open(file, 'a');
+  try {
+    await handle.write(`${JSON.stringify(record)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,297 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { error, sortDiagnostics, countBySeverity, warning, type Diagnostic } from './core/diagnostics.js';
+import { composeMessage, type AttachmentData, type MessageInput } from './core/message.js';
+import { parseSuppressionList } from './core/suppression.js';
+import { compileTemplate, type CompiledTemplate, type RenderedContent } from './core/template.js';
+import { checkRenderedMessage } from './core/checks.js';
+import type { RecipientRow } from './core/recipients.js';
+import { describeIoError, loadCampaign, type Campaign } from './io/campaign.js';
+import { attachmentNames, forEachRecipient } from './campaign-recipients.js';
+
+/** One recipient's message, rendered and checked, not yet given a Message-ID or Date. */
+export interface PlannedMessage {
+  row: RecipientRow;
+  language: string;
+  content: RenderedContent;
+  warnings: string[];
+  attachments: AttachmentData[];
+  unsubscribeUrl?: string;
+}
+
+export interface SuppressedRow {
+  line: number;
+  email: string;
+  key: string;
+}
+
+export interface PlanResult {
+  campaign?: Campaign;
+  /** False when bulletin.json itself is unusable (exit 2). */
+  configLoaded: boolean;
+  ok: boolean;
+  /** Data rows in the file. */
+  rows: number;
+  /** Messages rendered without an error. */
+  messages: number;
+  suppressed: SuppressedRow[];
+  languages: Record<string, number>;
+  diagnostics: Diagnostic[];
+}
+
+export interface PlanOptions {
+  /** Called for each message in file order; the plan never holds them all. */
+  onMessage?: (message: PlannedMessage) => void | Promise<void>;
+  onSuppressed?: (row: SuppressedRow) => void | Promise<void>;
+}
+
+export interface PreparedCampaign {
+  campaign: Campaign;
+  /** Absent when the template has errors: rows are still checked. */
+  template?: CompiledTemplate;
+  suppressed: Set<string>;
+  diagnostics: Diagnostic[];
+}
+
+/** Load the campaign and compile its template once. */
+export async function prepareCampaign(dir: string): Promise<{ prepared?: PreparedCampaign; diagnostics: Diagnostic[]; configLoaded: boolean }> {
+  const { campaign, diagnostics } = await loadCampaign(dir);
+  if (!campaign) {
+    const configLoaded = !diagnostics.some((d) => d.file === 'bulletin.json' && d.severity === 'error');
+    return { diagnostics: sortDiagnostics(diagnostics), configLoaded };
+  }
+  const { template, diagnostics: templateProblems } = await compileTemplate({
+    main: campaign.template,
+    variants: campaign.variants,
+    partials: campaign.partials,
+    ...(campaign.textTemplate ? { textTemplate: campaign.textTemplate } : {}),
+    ...(campaign.config.subject ? { configSubject: campaign.config.subject } : {}),
+  });
+  diagnostics.push(...templateProblems);
+  const suppressed = await loadSuppression(campaign, diagnostics);
+  const prepared: PreparedCampaign = { campaign, suppressed, diagnostics };
+  if (template) prepared.template = template;
+  return { prepared, diagnostics, configLoaded: true };
+}
+
+/**
+ * Plan, then apply: validate and render every recipient's message. validate, preview and send
+ * all go through here, so they cannot disagree about what a message contains.
+ */
+export async function planCampaign(dir: string, options: PlanOptions = {}): Promise<PlanResult> {
+  const { prepared, diagnostics, configLoaded } = await prepareCampaign(dir);
+  if (!prepared) return finish({ configLoaded, ok: false, rows: 0, messages: 0, suppressed: [], languages: {}, diagnostics });
+  return planMessages(prepared, options);
+}
+
+/** Render every row of a prepared campaign, in file order, handing each message to onMessage. */
+export async function planMessages(prepared: PreparedCampaign, options: PlanOptions = {}): Promise<PlanResult> {
+  const { campaign, template, suppressed, diagnostics } = prepared;
+  const result: PlanResult = { campaign, configLoaded: true, ok: false, rows: 0, messages: 0, suppressed: [], languages: {}, diagnostics };
+  if (!template) {
+    // Still check every recipient row, so the user sees all problems at once.
+    const summary = await forEachRecipient(campaign, diagnostics, () => {});
+    result.rows = summary.rows;
+    return finish(result);
+  }
+  const renderer = new RowRenderer(campaign, template, diagnostics);
+  const summary = await forEachRecipient(campaign, diagnostics, async (row) => {
+    if (suppressed.has(row.key)) {
+      const s = { line: row.line, email: row.email, key: row.key };
+      result.suppressed.push(s);
+      await options.onSuppressed?.(s);
+      return;
+    }
+    const message = await renderer.render(row);
+    if (!message) return;
+    result.messages++;
+    result.languages[message.language] = (result.languages[message.language] ?? 0) + 1;
+    await options.onMessage?.(message);
+  });
+  result.rows = summary.rows;
+  renderer.checkColumns(summary.header, diagnostics);
+  renderer.flushWarnings();
+  if (result.suppressed.length > 0) {
+    const lines = result.suppressed.map((s) => s.line);
+    diagnostics.push(
+      warning(campaign.recipients.path, lines[0], `${describeLines(lines)} ${lines.length === 1 ? 'is' : 'are'} on the suppression list (${campaign.config.suppress}) and will not be mailed`),
+    );
+  }
+  return finish(result);
+}
+
+function finish(result: PlanResult): PlanResult {
+  sortDiagnostics(result.diagnostics);
+  result.ok = result.configLoaded && countBySeverity(result.diagnostics).errors === 0;
+  return result;
+}
+
+async function loadSuppression(campaign: Campaign, diagnostics: Diagnostic[]): Promise<Set<string>> {
+  const file = campaign.config.suppress;
+  if (!file) return new Set();
+  try {
+    return parseSuppressionList(await readFile(path.join(campaign.dir, file), 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
+    diagnostics.push(error(file, undefined, `cannot read the suppression list: ${describeIoError(err)}`));
+    return new Set();
+  }
+}
+
+/** Renders rows against one compiled template, checking data and output as it goes. */
+class RowRenderer {
+  private readonly valueVariables: Map<string, { file: string; line: number; column: number }>;
+  private readonly requiredColumns: Set<string>;
+  private readonly attachmentCache = new Map<string, Buffer>();
+  private readonly unsubscribeUrl?: HandlebarsTemplateDelegate;
+  private readonly missingLanguages = new Map<string, number[]>();
+  private readonly outputWarnings = new Map<string, number[]>();
+  private readonly blankValues = new Map<string, number[]>();
+
+  constructor(
+    private readonly campaign: Campaign,
+    private readonly template: CompiledTemplate,
+    private readonly diagnostics: Diagnostic[],
+  ) {
+    const blockOnly = new Set(template.variables.filter((v) => v.block).map((v) => v.name));
+    this.valueVariables = new Map();
+    for (const v of template.variables) {
+      if (!blockOnly.has(v.name) && !this.valueVariables.has(v.name)) this.valueVariables.set(v.name, v);
+    }
+    this.requiredColumns = new Set(campaign.config.required);
+    const url = campaign.config.unsubscribe?.url;
+    if (url) this.unsubscribeUrl = Handlebars.compile(url, { noEscape: true, strict: false });
+  }
+
+  async render(row: RecipientRow): Promise<PlannedMessage | undefined> {
+    const { config } = this.campaign;
+    const data = this.dataFor(row);
+    const language = this.languageFor(row);
+    const content = this.template.render(data, language === config.language ? undefined : language);
+    if (/[\r\n]/.test(content.subject)) {
+      this.diagnostics.push(
+        error(this.campaign.recipients.path, row.line, 'the subject for this row contains a line break, and a subject is a header', 'remove the line break from the values the subject uses'),
+      );
+      return undefined;
+    }
+    const warnings = checkRenderedMessage(content);
+    for (const w of warnings) pushLine(this.outputWarnings, w, row.line);
+    const message: PlannedMessage = { row, language, content, warnings, attachments: await this.attachmentsFor(row) };
+    if (this.unsubscribeUrl) message.unsubscribeUrl = this.unsubscribeUrl(mapValues(data, (v) => encodeURIComponent(String(v))));
+    return message;
+  }
+
+  /** Row values, blanks filled from config defaults; a used value left blank is reported. */
+  private dataFor(row: RecipientRow): Record<string, string> {
+    const defaults = this.campaign.config.defaults;
+    const data: Record<string, string> = { ...defaults };
+    for (const [k, v] of Object.entries(row.fields)) if (v !== '' || !(k in defaults)) data[k] = v;
+    data.email = row.email;
+    for (const name of this.valueVariables.keys()) {
+      if (data[name] === '' && !this.requiredColumns.has(name)) pushLine(this.blankValues, name, row.line);
+    }
+    return data;
+  }
+
+  private languageFor(row: RecipientRow): string {
+    const { config } = this.campaign;
+    const asked = (row.fields[config.columns.language] ?? '').trim().toLowerCase();
+    if (asked === '' || asked === config.language.toLowerCase()) return config.language;
+    if (this.template.languages.includes(asked)) return asked;
+    pushLine(this.missingLanguages, asked, row.line);
+    return config.language;
+  }
+
+  private async attachmentsFor(row: RecipientRow): Promise<AttachmentData[]> {
+    const { config, dir } = this.campaign;
+    const column = config.columns.attachments;
+    const files = [...config.attachments, ...(column ? attachmentNames(row.fields[column]).map((n) => path.join('attachments', n)) : [])];
+    const out: AttachmentData[] = [];
+    for (const rel of files) {
+      let content = this.attachmentCache.get(rel);
+      if (!content) {
+        content = await readFile(path.join(dir, rel));
+        this.attachmentCache.set(rel, content);
+      }
+      out.push({ filename: path.basename(rel), content });
+    }
+    return out;
+  }
+
+  /** A variable nothing provides is an error at its template line. */
+  checkColumns(header: string[], diagnostics: Diagnostic[]): void {
+    if (header.length === 0) return;
+    const provided = new Set([...header, ...Object.keys(this.campaign.config.defaults), 'email']);
+    const reported = new Set<string>();
+    for (const v of this.template.variables) {
+      if (provided.has(v.name) || reported.has(v.name)) continue;
+      reported.add(v.name);
+      diagnostics.push(
+        error(v.file, v.line, `the template uses "${v.name}", but ${this.campaign.recipients.path} has no such column and bulletin.json no default`, `add a "${v.name}" column, or set "defaults": {"${v.name}": "…"} in bulletin.json`, v.column),
+      );
+    }
+  }
+
+  /** Row-level warnings, one diagnostic per kind with the lines it concerns. */
+  flushWarnings(): void {
+    const file = this.campaign.recipients.path;
+    for (const [name, lines] of this.blankValues) {
+      const v = this.valueVariables.get(name)!;
+      this.diagnostics.push(
+        warning(file, lines[0], `"${name}" is blank on ${describeLines(lines)}, and the template uses it (${v.file}:${v.line})`, `fill it in, or set a default in bulletin.json "defaults"; list it in "required" to make this an error`),
+      );
+    }
+    for (const [language, lines] of this.missingLanguages) {
+      this.diagnostics.push(
+        warning(file, lines[0], `language "${language}" on ${describeLines(lines)} has no template variant; those recipients get ${this.campaign.template.path}`, `add ${variantName(this.campaign.template.path, language)} to send them their language`),
+      );
+    }
+    for (const [message, lines] of this.outputWarnings) {
+      this.diagnostics.push(warning(file, lines[0], `${message} (the message for ${describeLines(lines)})`));
+    }
+  }
+}
+
+function pushLine(map: Map<string, number[]>, key: string, line: number): void {
+  const lines = map.get(key);
+  if (lines) lines.push(line);
+  else map.set(key, [line]);
+}
+
+function describeLines(lines: number[]): string {
+  if (lines.length === 1) return `line ${lines[0]}`;
+  const shown = lines.slice(0, 8).join(', ');
+  return `${lines.length} rows (lines ${shown}${lines.length > 8 ? ', …' : ''})`;
+}
+
+function variantName(templatePath: string, language: string): string {
+  const ext = path.extname(templatePath);
+  return `${templatePath.slice(0, templatePath.length - ext.length)}.${language}${ext}`;
+}
+
+function mapValues(data: Record<string, string>, f: (v: string) => string): Record<string, string> {
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, f(v)]));
+}
+
+export interface BuildOptions {
+  messageId: string;
+  date: Date;
+  testTo?: string;
+}
+
+/** The exact bytes of one message, built by nodemailer's MailComposer. */
+export async function buildMessageBytes(campaign: Campaign, message: PlannedMessage, options: BuildOptions): Promise<Buffer> {
+  const input: MessageInput = {
+    config: campaign.config,
+    row: message.row,
+    content: message.content,
+    messageId: options.messageId,
+    date: options.date,
+    attachments: message.attachments,
+  };
+  if (message.unsubscribeUrl) input.unsubscribeUrl = message.unsubscribeUrl;
+  if (options.testTo) input.testTo = options.testTo;
+  return new MailComposer(composeMessage(input)).compile().build();
+}

@@ -1,0 +1,377 @@
+import path from 'node:path';
+import { checkAddress } from './core/address.js';
+import { foldManifest, resumeDecision, summarizeRun, type ManifestRecord, type RecipientOutcome, type RunSummary } from './core/manifest.js';
+import { messageIdFor, senderAddress } from './core/message.js';
+import type { OutgoingMessage } from './core/outgoing.js';
+import { parseRate, type Rate } from './core/rate.js';
+import type { ApprovalRecord } from './core/approval.js';
+import { CampaignError } from './io/campaign.js';
+import { approvalStateOf, readApprovals } from './io/approvals.js';
+import { Channel } from './io/channel.js';
+import { runDelivery, type DeliveryEvent, type DeliveryResult } from './io/deliver.js';
+import { diffDigests, digestCampaign, sha256, type CampaignDigest } from './io/digest.js';
+import { acquireLock } from './io/lock.js';
+import { createRun, listRuns, readManifest, runDir, writeRunInfo, createRunId, MANIFEST_FILE, ManifestStore, type RunInfo } from './io/manifest-store.js';
+import { toolVersion } from './io/package-info.js';
+import { describeTransport, openTransport, parseTransport, TransportUrlError, type TransportSpec } from './io/transport.js';
+import { readFile } from 'node:fs/promises';
+import { buildMessageBytes, planMessages, prepareCampaign, type PlanResult, type PreparedCampaign } from './plan.js';
+import { rowHash } from './preview.js';
+
+export interface SendRequest {
+  dir: string;
+  /** Transport URL: smtp://, smtps:// or outbox:DIR (relative to the campaign folder). */
+  transport: string;
+  testTo?: string;
+  limit?: number;
+  rate?: string;
+  concurrency?: number;
+  /** Continue a run: its id, or true for the latest unfinished one. */
+  resume?: string | true;
+  resendUncertain?: boolean;
+  retryFailed?: boolean;
+  newRun?: boolean;
+  now: () => Date;
+  signal?: AbortSignal;
+  /** Asked once everything is checked, before anything is sent. */
+  confirm: (summary: SendSummary) => Promise<boolean>;
+  onEvent?: (event: DeliveryEvent) => void;
+  /** Things worth telling the user that are not problems (a stale lock replaced). */
+  onNotice?: (message: string) => void;
+  /** Called once sending starts, with how many messages this run will try. */
+  onStart?: (total: number) => void;
+}
+
+export interface SendSummary {
+  campaign: string;
+  runId: string;
+  resuming: boolean;
+  test: boolean;
+  /** Valid recipients in the list (suppressed excluded). */
+  recipients: number;
+  /** Messages this run will try now. */
+  toSend: number;
+  suppressed: number;
+  skipped: { sent: number; failed: number; uncertain: number };
+  uncertain: RecipientOutcome[];
+  from: string;
+  subject: string;
+  transport: string;
+  concurrency: number;
+  rate?: string;
+  estimatedSeconds: number;
+  approval?: ApprovalRecord;
+}
+
+export type SendResult =
+  | { kind: 'invalid'; plan: PlanResult }
+  | { kind: 'declined'; summary: SendSummary }
+  | { kind: 'nothing-to-do'; summary: SendSummary }
+  | { kind: 'done'; summary: SendSummary; runDir: string; delivery: DeliveryResult; run: RunSummary; finished: boolean };
+
+/**
+ * `bulletin send`: check and render everything first (any error: nothing is sent), refuse
+ * anything that could send twice by accident, ask, then deliver while recording each
+ * recipient in the run manifest.
+ */
+export async function sendCampaign(request: SendRequest): Promise<SendResult> {
+  const requestedSpec = transportSpec(request);
+  const { prepared, diagnostics, configLoaded } = await prepareCampaign(request.dir);
+  if (!prepared) return { kind: 'invalid', plan: { configLoaded, ok: false, rows: 0, messages: 0, suppressed: [], languages: {}, diagnostics } };
+  const { campaign } = prepared;
+  const testTo = request.testTo === undefined ? undefined : testAddress(request.testTo);
+
+  // Pass 1: render and check every message; keep only counts, the first subject and row hashes.
+  const rows: Record<string, string> = {};
+  let firstSubject = '';
+  const plan = await planMessages(prepared, {
+    onMessage: (m) => {
+      if (firstSubject === '') firstSubject = m.content.subject;
+      rows[m.row.key] = rowHash(m.row.fields);
+    },
+  });
+  if (!plan.ok) return { kind: 'invalid', plan };
+  for (const s of plan.suppressed) rows[s.key] = 'suppressed';
+
+  const digest = await digestCampaign(campaign);
+  const approval = testTo ? undefined : await requireApproval(prepared, digest, rows);
+  const runs = (await listRuns(campaign.dir)).filter((r) => !r.test);
+  const run = testTo ? undefined : await chooseRun(request, runs, digest, campaign.dir);
+  const runId = run?.info.id ?? createRunId(request.now());
+  const spec = resolveOutbox(requestedSpec, campaign.dir, runDir(campaign.dir, runId));
+  const previous = run ? foldManifest(run.records) : new Map<string, ManifestRecord>();
+
+  const settings = deliverySettings(prepared, request);
+  const skipped = { sent: 0, failed: 0, uncertain: 0 };
+  let toSend = 0;
+  for (const key of Object.keys(rows)) {
+    if (rows[key] === 'suppressed') continue;
+    const decision = resumeDecision(previous.get(key), { retryFailed: request.retryFailed ?? false, resendUncertain: request.resendUncertain ?? false });
+    if (decision === 'skip-sent') skipped.sent++;
+    else if (decision === 'skip-failed') skipped.failed++;
+    else if (decision === 'skip-uncertain') skipped.uncertain++;
+    else if (decision === 'send') toSend++;
+  }
+  const limit = request.limit ?? (testTo ? 1 : undefined);
+  if (limit !== undefined) toSend = Math.min(toSend, limit);
+
+  const summary: SendSummary = {
+    campaign: campaign.config.name ?? path.basename(campaign.dir),
+    runId,
+    resuming: run !== undefined,
+    test: testTo !== undefined,
+    recipients: plan.messages,
+    toSend,
+    suppressed: plan.suppressed.length,
+    skipped,
+    uncertain: run ? summarizeRun(run.records).uncertain : [],
+    from: campaign.config.from,
+    subject: testTo ? `[TEST] ${firstSubject}` : firstSubject,
+    transport: describeTransport(spec),
+    concurrency: settings.concurrency,
+    estimatedSeconds: estimateSeconds(toSend, settings.rate, spec, settings.concurrency),
+  };
+  if (campaign.config.send.rate || request.rate) summary.rate = request.rate ?? campaign.config.send.rate;
+  if (approval) summary.approval = approval;
+  if (toSend === 0) return { kind: 'nothing-to-do', summary };
+  if (!(await request.confirm(summary))) return { kind: 'declined', summary };
+
+  const lock = await acquireLock(campaign.dir, { command: 'bulletin send' });
+  if (lock.stale) {
+    request.onNotice?.(`found a stale lock from process ${lock.stale.pid} (started ${lock.stale.startedAt}), which no longer exists: it crashed or was killed; replaced it`);
+  }
+  try {
+    return await deliverRun({ request, prepared, spec, summary, digest, run: run?.info, previous, settings, limit, testTo });
+  } finally {
+    await lock.release();
+  }
+}
+
+interface DeliverRunInput {
+  request: SendRequest;
+  prepared: PreparedCampaign;
+  spec: TransportSpec;
+  summary: SendSummary;
+  digest: CampaignDigest;
+  run: RunInfo | undefined;
+  previous: Map<string, ManifestRecord>;
+  settings: DeliverySettings;
+  limit: number | undefined;
+  testTo: string | undefined;
+}
+
+async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
+  const { request, prepared, spec, summary, digest, previous, settings, limit, testTo } = input;
+  const { campaign } = prepared;
+  const now = request.now();
+  let info: RunInfo;
+  let dir: string;
+  if (input.run) {
+    info = input.run;
+    dir = runDir(campaign.dir, info.id);
+  } else {
+    info = { id: summary.runId, startedAt: now.toISOString(), toolVersion: toolVersion(), digests: { campaign: digest.digest, ...digest.files }, transport: summary.transport };
+    if (testTo) info.test = true;
+    if (summary.approval) info.approval = { by: summary.approval.by, at: summary.approval.at, digest: summary.approval.digest };
+    dir = await createRun(campaign.dir, info);
+  }
+  const store = await ManifestStore.open(dir);
+  const transport = await openTransport(spec, transportOptions(settings, await dkimKey(prepared)));
+  const from = senderAddress(campaign.config.from);
+  const channel = new Channel<OutgoingMessage>(Math.max(16, settings.concurrency * 4));
+  let queued = 0;
+  let cutShort = false;
+  request.onStart?.(summary.toSend);
+
+  // Pass 2: render again (same in-memory campaign, so the same content), build bytes, hand over.
+  const producer = planMessages(
+    { ...prepared, diagnostics: [] },
+    {
+      onSuppressed: async (s) => {
+        if (testTo || previous.get(s.key)?.state === 'suppressed') return;
+        await store.append({ email: s.email, key: s.key, line: s.line, messageId: '', state: 'suppressed', attempt: 0, at: request.now().toISOString(), response: 'on the suppression list' });
+      },
+      onMessage: async (message) => {
+        if (request.signal?.aborted) {
+          cutShort = true;
+          return;
+        }
+        const decision = resumeDecision(previous.get(message.row.key), { retryFailed: request.retryFailed ?? false, resendUncertain: request.resendUncertain ?? false });
+        if (decision !== 'send') return;
+        if (limit !== undefined && queued >= limit) {
+          cutShort = true;
+          return;
+        }
+        queued++;
+        const messageId = previous.get(message.row.key)?.messageId || messageIdFor(summary.runId, message.row.key, from, sha256);
+        const raw = await buildMessageBytes(campaign, message, { messageId, date: request.now(), ...(testTo ? { testTo } : {}) });
+        await channel.push({ key: message.row.key, email: message.row.email, line: message.row.line, messageId, envelope: { from, to: [testTo ?? message.row.email] }, raw });
+      },
+    },
+  ).then(
+    (result) => {
+      channel.close();
+      return result;
+    },
+    (err: unknown) => {
+      channel.close(err);
+      throw err;
+    },
+  );
+
+  let delivery: DeliveryResult;
+  try {
+    delivery = await runDelivery({
+      messages: channel,
+      transport,
+      store,
+      options: settings.delivery,
+      ...(request.signal ? { signal: request.signal } : {}),
+      ...(request.onEvent ? { onEvent: request.onEvent } : {}),
+    });
+  } finally {
+    channel.close();
+    await producer.catch(() => undefined);
+    await transport.close();
+    await store.close();
+  }
+  await producer;
+  const { records } = await readManifest(path.join(dir, MANIFEST_FILE));
+  const run = summarizeRun(records);
+  const everyoneDone = !cutShort && delivery.stoppedBecause === undefined && run.counts.deferred === 0;
+  if (everyoneDone && !info.finishedAt) {
+    info.finishedAt = request.now().toISOString();
+    await writeRunInfo(dir, info);
+  }
+  return { kind: 'done', summary, runDir: dir, delivery, run, finished: info.finishedAt !== undefined };
+}
+
+interface DeliverySettings {
+  concurrency: number;
+  rate?: Rate;
+  delivery: Parameters<typeof runDelivery>[0]['options'];
+}
+
+function deliverySettings(prepared: PreparedCampaign, request: SendRequest): DeliverySettings {
+  const send = prepared.campaign.config.send;
+  const concurrency = request.concurrency ?? send.concurrency;
+  const rateText = request.rate ?? send.rate;
+  const rate = rateText === undefined ? undefined : parseRate(rateText);
+  if (rateText !== undefined && !rate) throw new CampaignError(`cannot read the rate "${rateText}"`, 'write it as 10/sec, 600/min or 5000/hour');
+  const delivery: DeliverySettings['delivery'] = { concurrency, retries: send.retries, maxConsecutiveFailures: send.maxConsecutiveFailures };
+  if (rate) delivery.rate = rate;
+  if (send.perDomain !== undefined) delivery.perDomain = send.perDomain;
+  const settings: DeliverySettings = { concurrency, delivery };
+  if (rate) settings.rate = rate;
+  return settings;
+}
+
+function transportOptions(settings: DeliverySettings, dkim: Awaited<ReturnType<typeof dkimKey>>): Parameters<typeof openTransport>[1] {
+  return dkim ? { concurrency: settings.concurrency, dkim } : { concurrency: settings.concurrency };
+}
+
+async function dkimKey(prepared: PreparedCampaign) {
+  const dkim = prepared.campaign.config.dkim;
+  if (!dkim) return undefined;
+  const privateKey = await readFile(path.join(prepared.campaign.dir, dkim.privateKey), 'utf8');
+  return { domainName: dkim.domain, keySelector: dkim.selector, privateKey };
+}
+
+function transportSpec(request: SendRequest): TransportSpec {
+  try {
+    return parseTransport(request.transport);
+  } catch (err) {
+    if (err instanceof TransportUrlError) throw new CampaignError(err.message, 'give --transport, or set BULLETIN_TRANSPORT');
+    throw err;
+  }
+}
+
+/** outbox:DIR is relative to the campaign folder; the default outbox lives in the run folder. */
+function resolveOutbox(spec: TransportSpec, campaignDir: string, runFolder: string): TransportSpec {
+  if (spec.kind !== 'outbox') return spec;
+  const dir = spec.dir === DEFAULT_OUTBOX_DIR ? path.join(runFolder, 'outbox') : path.resolve(campaignDir, spec.dir);
+  // Shown to the user: relative to where they are when that is shorter.
+  const relative = path.relative(process.cwd(), dir);
+  return { kind: 'outbox', dir: relative.startsWith('..') || relative === '' ? dir : relative };
+}
+
+/** The built-in default: each run's messages in runs/<run-id>/outbox/. */
+export const DEFAULT_OUTBOX_DIR = '<run>/outbox';
+export const DEFAULT_TRANSPORT = `outbox:${DEFAULT_OUTBOX_DIR}`;
+
+function testAddress(value: string): string {
+  const check = checkAddress(value);
+  if (!check.ok) throw new CampaignError(`--test-to: ${check.reason}`);
+  return check.address;
+}
+
+async function requireApproval(prepared: PreparedCampaign, digest: CampaignDigest, rows: Record<string, string>): Promise<ApprovalRecord | undefined> {
+  const { campaign } = prepared;
+  const state = approvalStateOf(await readApprovals(campaign.dir), digest, rows, campaign.recipients.path);
+  if (state.state === 'approved') return state.approval;
+  if (!campaign.config.requireApproval) return undefined;
+  if (state.state === 'none') {
+    throw new CampaignError('this campaign needs a reviewer\'s approval before it is sent ("requireApproval" in bulletin.json), and has none', 'run `bulletin preview`, then a reviewer runs `bulletin approve --by "Name"`; test sends (--test-to) need no approval');
+  }
+  throw new CampaignError(
+    `the campaign changed since ${state.approval.by} approved it on ${state.approval.at}: ${state.changes.join('; ')}`,
+    'run `bulletin preview` and have a reviewer approve the new content with `bulletin approve --by "Name"`',
+  );
+}
+
+interface ExistingRun {
+  info: RunInfo;
+  records: ManifestRecord[];
+}
+
+/** Never start over by accident: an unfinished run must be resumed, a finished one needs --new-run. */
+async function chooseRun(request: SendRequest, runs: RunInfo[], digest: CampaignDigest, campaignDir: string): Promise<ExistingRun | undefined> {
+  const withRecords = async (info: RunInfo): Promise<ExistingRun> => ({ info, records: (await readManifest(path.join(runDir(campaignDir, info.id), MANIFEST_FILE))).records });
+  if (request.resume !== undefined) {
+    const info = request.resume === true ? runs.filter((r) => !r.finishedAt).at(-1) : runs.find((r) => r.id === request.resume);
+    if (!info) {
+      throw new CampaignError(
+        request.resume === true ? 'there is no unfinished run to resume' : `there is no run "${request.resume}"`,
+        runs.length > 0 ? `runs: ${runs.map((r) => r.id).join(', ')}; \`bulletin status\` shows them` : 'start one with `bulletin send`',
+      );
+    }
+    const changes = diffDigests(withoutTotal(info.digests), digest.files);
+    if (changes.length > 0) {
+      throw new CampaignError(
+        `the campaign changed since run ${info.id} began: ${changes.join('; ')}; resuming would send different content to the rest`,
+        'undo the change to resume, or start again with `bulletin send --new-run` (recipients of the old run would get the new content too)',
+      );
+    }
+    return withRecords(info);
+  }
+  if (request.newRun) return undefined;
+  const unfinished = runs.filter((r) => !r.finishedAt).at(-1);
+  if (unfinished) {
+    const summary = summarizeRun((await withRecords(unfinished)).records);
+    throw new CampaignError(
+      `run ${unfinished.id} (started ${unfinished.startedAt}) is unfinished: ${summary.counts.sent} sent so far`,
+      'continue it with `bulletin send --resume` (already-sent recipients are skipped); `bulletin status` shows where it stopped',
+    );
+  }
+  const finished = runs.at(-1);
+  if (finished) {
+    const summary = summarizeRun((await withRecords(finished)).records);
+    throw new CampaignError(
+      `this campaign was already sent: run ${finished.id} finished ${finished.finishedAt} and reached ${summary.counts.sent} recipients`,
+      'to send it again to everyone, add --new-run; to follow up on failures, see `bulletin status`',
+    );
+  }
+  return undefined;
+}
+
+function withoutTotal(digests: Record<string, string>): Record<string, string> {
+  const { campaign: _total, ...files } = digests;
+  return files;
+}
+
+function estimateSeconds(messages: number, rate: Rate | undefined, spec: TransportSpec, concurrency: number): number {
+  // A hosted SMTP service typically takes a few hundred ms per message per connection.
+  const natural = spec.kind === 'outbox' ? 500 : concurrency * 4;
+  const perSecond = rate ? Math.min((rate.count * 1000) / rate.periodMs, natural) : natural;
+  return Math.ceil(messages / perSecond);
+}

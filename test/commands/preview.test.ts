@@ -1,0 +1,80 @@
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { simpleParser } from 'mailparser';
+import { describe, expect, it } from 'vitest';
+import { approveCampaign } from '../../src/approve.js';
+import { previewCampaign, readPreviewRecord } from '../../src/preview.js';
+import { exampleCampaign, schoolRows } from '../helpers/cli.js';
+
+const now = new Date('2026-11-27T10:00:00Z');
+
+describe('previewCampaign', () => {
+  it('writes a gallery, preview.json and per-recipient .html, .txt and .eml files whose MIME parses with the right parts and headers', async () => {
+    const campaign = await exampleCampaign();
+    const result = await previewCampaign(campaign, { now });
+    expect(result.plan.ok).toBe(true);
+    expect(result.previewed).toBe(12);
+    expect(result.written).toBe(12);
+    const files = (await readdir(path.join(campaign, 'preview', 'messages'))).sort();
+    expect(files).toHaveLength(36);
+    expect(files[0]).toBe('0001-head@kestlebury-primary.example.org.eml');
+    const eml = await readFile(path.join(campaign, 'preview', 'messages', files[0]!));
+    const mail = await simpleParser(eml);
+    expect(mail.subject).toBe('Statement to Kestlebury Primary School following the national vote');
+    expect(mail.text).toContain('Dear Joanna Pettifer,');
+    expect(mail.html).toContain('Dear Joanna Pettifer,');
+    expect(mail.attachments.map((a) => a.filename)).toEqual(['how-to-report.txt']);
+    expect(mail.headers.get('auto-submitted')).toBe('auto-generated');
+    expect(mail.headers.get('message-id')).toMatch(/^<preview\.[0-9a-f]{20}@hartmoor-police\.example\.org>$/);
+    const headers = eml.toString().split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ');
+    expect(headers).toMatch(/^List-Unsubscribe: <mailto:schools-bulletin-unsubscribe@example\.org\?subject=unsubscribe>/m);
+    // a mailto alone cannot be one-click (RFC 8058)
+    expect(headers).not.toMatch(/List-Unsubscribe-Post/);
+    expect(await readFile(path.join(campaign, 'preview', 'index.html'), 'utf8')).toContain('Joanna Pettifer');
+    const record = await readPreviewRecord(campaign);
+    expect(record?.complete).toBe(true);
+    expect(record?.counts).toMatchObject({ rows: 12, messages: 12, written: 12, errors: 0 });
+    expect(Object.keys(record?.rows ?? {})).toHaveLength(12);
+  });
+
+  it('renders every recipient but writes files only up to preview.maxFiles unless asked', async () => {
+    const campaign = await exampleCampaign({ settings: { preview: { maxFiles: 3 } }, recipients: schoolRows(10) });
+    const capped = await previewCampaign(campaign, { now });
+    expect(capped.plan.messages).toBe(10);
+    expect(capped.written).toBe(3);
+    expect(await readdir(path.join(campaign, 'preview', 'messages'))).toHaveLength(9);
+    const all = await previewCampaign(campaign, { now, all: true });
+    expect(all.written).toBe(10);
+    expect(await readdir(path.join(campaign, 'preview', 'messages'))).toHaveLength(30);
+  });
+
+  it('--only and --limit preview part of the list, and such a preview cannot be approved', async () => {
+    const campaign = await exampleCampaign();
+    const only = await previewCampaign(campaign, { now, only: 'HEAD@kestlebury-primary.example.org' });
+    expect(only.previewed).toBe(1);
+    expect(await readdir(path.join(campaign, 'preview', 'messages'))).toEqual([
+      '0001-head@kestlebury-primary.example.org.eml',
+      '0001-head@kestlebury-primary.example.org.html',
+      '0001-head@kestlebury-primary.example.org.txt',
+    ]);
+    const refused = await approveCampaign(campaign, 'Priya Shah', undefined, now);
+    expect(refused).toMatchObject({ ok: false, reason: expect.stringContaining('only some recipients') as unknown });
+    const limited = await previewCampaign(campaign, { now, limit: 2 });
+    expect(limited.previewed).toBe(2);
+  });
+
+  it('approve refuses content that changed since the preview, naming the file', async () => {
+    const campaign = await exampleCampaign();
+    await previewCampaign(campaign, { now });
+    const template = path.join(campaign, 'message.mjml');
+    await writeFile(template, `${await readFile(template, 'utf8')}\n`);
+    const refused = await approveCampaign(campaign, 'Priya Shah', undefined, now);
+    expect(refused).toMatchObject({ ok: false, reason: expect.stringContaining('message.mjml changed') as unknown });
+    await previewCampaign(campaign, { now });
+    const ok = await approveCampaign(campaign, 'Priya Shah', 'looks right', now);
+    expect(ok.ok).toBe(true);
+    const lines = (await readFile(path.join(campaign, 'approvals.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ by: 'Priya Shah', note: 'looks right', counts: { messages: 12 } });
+  });
+});

@@ -1,0 +1,63 @@
+/** Run the real bin/bulletin.js as a user would, asynchronously (tests may run an SMTP server in-process). */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BIN = path.join(ROOT, 'bin', 'bulletin.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function requireBuild(): void {
+  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+}
+
+export function startBulletin(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: '1', BULLETIN_TRANSPORT: '', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+export function bulletin(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return startBulletin(args, options).done;
+}
+
+/** No stack traces and no raw JS errors ever reach a user. */
+export const STACK_TRACE = /\n\s+at .+\(.+:\d+:\d+\)|TypeError|ReferenceError|SyntaxError: /;
+
+/** A fresh copy of an example campaign in a temp folder, with settings changed as given. */
+export async function exampleCampaign(options: { example?: string; settings?: Record<string, unknown>; recipients?: string } = {}): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bulletin-e2e-'));
+  const campaign = path.join(dir, 'campaign');
+  await cp(path.join(ROOT, 'templates', options.example ?? 'headteachers'), campaign, { recursive: true });
+  const configPath = path.join(campaign, 'bulletin.json');
+  const config = JSON.parse(await readFile(configPath, 'utf8')) as Record<string, unknown>;
+  delete config.$schema;
+  Object.assign(config, options.settings ?? {});
+  await writeFile(configPath, JSON.stringify(config, null, 2));
+  if (options.recipients !== undefined) await writeFile(path.join(campaign, 'recipients.csv'), options.recipients);
+  return campaign;
+}
+
+/** A headteachers-style recipient list of n fictional schools. */
+export function schoolRows(n: number, domain = (i: number) => `school${i % 7}.example.org`): string {
+  const lines = ['email,contact_name,school,area,school_ref,language,note'];
+  for (let i = 1; i <= n; i++) lines.push(`head${i}@${domain(i)},Head Teacher ${i},School number ${i},Area ${i % 4},HS-${1000 + i},en,`);
+  return `${lines.join('\n')}\n`;
+}
