@@ -108,7 +108,7 @@ export function renderGalleryHtml(data: GalleryData): string {
         <button type="button" role="tab" id="tab-text" data-tab="text" aria-controls="panel-text" aria-selected="false" tabindex="-1">Text</button>
         <button type="button" role="tab" id="tab-headers" data-tab="headers" aria-controls="panel-headers" aria-selected="false" tabindex="-1">Headers</button>
       </div>
-      <div class="widths" role="group" aria-label="Preview width">
+      <div class="widths" id="widths" role="group" aria-label="Preview width">
         <button type="button" id="toggle-desktop" aria-pressed="true">Desktop</button>
         <button type="button" id="toggle-mobile" aria-pressed="false">Mobile <span class="muted">375&nbsp;px</span></button>
       </div>
@@ -244,7 +244,7 @@ function renderApproval(approval: GalleryApproval): string {
     <span class="banner-icon" aria-hidden="true">!</span>
     <div>
       <p>Changed since approval by <strong>${escapeHtml(approval.by)}</strong> on ${renderTime(approval.at)}: ${approval.changes.map((c) => `<span class="change">${escapeHtml(c)}</span>`).join('<span class="sep">; </span>')}</p>
-      <p class="banner-hint">Check the changes below, then approve again before sending.</p>
+      <p class="banner-hint">Review the messages again and approve them before sending.</p>
     </div>
   </div>`;
     case 'none':
@@ -318,8 +318,10 @@ const STYLES = `
   color: var(--text); background: var(--bg); font-size: 15px; line-height: 1.45;
 }
 * { box-sizing: border-box; }
-html, body { height: 100%; margin: 0; }
-body { display: flex; flex-direction: column; min-height: 0; }
+html, body { margin: 0; }
+/* The page fills the window; when the header grows tall (many problems) the page scrolls
+   instead of squeezing the preview. */
+body { display: flex; flex-direction: column; height: 100vh; }
 [hidden] { display: none !important; }
 h1, h2, p { margin: 0; }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 0.92em; }
@@ -357,15 +359,15 @@ h1 { font-size: 22px; line-height: 1.25; font-weight: 650; margin-top: 2px; }
 .notice-icon { flex: none; width: 20px; height: 20px; border-radius: 50%; border: 2px solid var(--accent); color: var(--accent); font: 700 12px/16px Georgia, serif; text-align: center; }
 .no-problems { color: var(--ok); font-size: 14px; }
 .diagnostics summary { cursor: pointer; font-weight: 600; font-size: 14px; padding: 2px 0; width: fit-content; }
-.diagnostic-list { list-style: none; margin: 6px 0 0; padding: 0; max-height: 24vh; overflow: auto; border: 1px solid var(--line); border-radius: 8px; }
-.diagnostic { display: flex; gap: 10px; align-items: baseline; padding: 6px 10px; border-top: 1px solid var(--line); font-size: 14px; }
+.diagnostic-list { list-style: none; margin: 6px 0 0; padding: 0; max-height: 136px; overflow: auto; border: 1px solid var(--line); border-radius: 8px; background: var(--surface); }
+.diagnostic { display: flex; gap: 10px; align-items: baseline; padding: 4px 10px; border-top: 1px solid #eceef1; font-size: 14px; }
 .diagnostic:first-child { border-top: 0; }
 .severity { flex: none; font-size: 11px; font-weight: 700; text-transform: uppercase; letter-spacing: 0.04em; border-radius: 4px; padding: 1px 6px; }
 .diagnostic-error .severity { background: var(--err-soft); color: var(--err); }
 .diagnostic-warning .severity { background: var(--warn-soft); color: var(--warn); }
 .location { color: var(--muted); flex: none; }
 
-.layout { flex: 1; min-height: 0; display: grid; grid-template-columns: 340px 1fr; }
+.layout { flex: 1 0 480px; min-height: 480px; display: grid; grid-template-columns: 340px 1fr; }
 .sidebar { display: flex; flex-direction: column; min-height: 0; background: var(--surface); border-right: 1px solid var(--line); }
 .filters { padding: 14px 16px 8px; border-bottom: 1px solid var(--line); }
 .label { display: block; font-weight: 600; font-size: 14px; margin-bottom: 4px; }
@@ -511,7 +513,7 @@ const CLIENT_SCRIPT = `
     visible = [];
     for (var i = 0; i < entries.length; i++) {
       var show = (!warningsOnly || entries[i].warnings.length > 0) && terms.every(function (t) { return haystacks[i].indexOf(t) !== -1; });
-      items[i].hidden = !show;
+      if (items[i].hidden === show) items[i].hidden = !show;
       if (show) visible.push(i);
     }
     $('shown-count').textContent = num(visible.length) + ' of ' + num(entries.length) + ' shown';
@@ -585,6 +587,7 @@ const CLIENT_SCRIPT = `
 
   function showTab(name, focus) {
     activeTab = name;
+    $('widths').hidden = name === 'headers';
     showPanels();
     loadText();
     if (focus) $('tab-' + name).focus();

@@ -81,6 +81,9 @@ describe('preview gallery in Chromium', () => {
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) problems.push(`request outside the preview folder: ${r.url()}`);
+    });
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console: ${m.text()}`);
     });
@@ -134,6 +137,7 @@ describe('preview gallery in Chromium', () => {
     await expect.poll(frameText('#text-frame')).toContain('Dear Dana Whitfield,');
     await expect.poll(frameText('#text-frame')).toContain('— croeso');
     await page.locator('[data-tab=headers]').click();
+    expect(await page.locator('#toggle-mobile').isVisible()).toBe(false);
     const headers = await page.locator('#headers-table').innerText();
     expect(headers).toContain('Subject');
     expect(headers).toContain(subject);
