@@ -93,6 +93,7 @@ export function renderGalleryHtml(data: GalleryData): string {
         <p id="shown-count" class="shown-count" aria-live="polite"></p>
       </div>
     </div>
+    <p class="key-hint" id="key-hint" aria-hidden="true">Use <kbd>&uarr;</kbd> <kbd>&darr;</kbd> to move between recipients</p>
     <ul id="recipient-list" class="recipient-list" role="listbox" aria-label="Recipients" tabindex="0"></ul>
     <p id="no-match" class="no-match" hidden>No recipients match your search.</p>
   </nav>
@@ -393,6 +394,8 @@ h1 { font-size: 22px; line-height: 1.25; font-weight: 650; margin-top: 2px; }
 .badge-warn { color: var(--warn); border-color: var(--warn-line); background: var(--warn-soft); }
 .badge-unwritten { color: var(--muted); border-color: var(--line); background: var(--bg); font-weight: 600; }
 .no-match { padding: 16px; color: var(--muted); }
+.key-hint { order: 3; padding: 8px 16px; border-top: 1px solid var(--line); font-size: 12px; color: var(--muted); }
+kbd { font-family: inherit; font-size: 12px; font-weight: 700; line-height: 1; border: 1px solid var(--line); border-bottom-width: 2px; border-radius: 4px; padding: 1px 4px; background: var(--bg); color: var(--text); }
 
 .main { display: flex; flex-direction: column; min-width: 0; min-height: 0; padding: 14px 24px 16px; gap: 10px; }
 .main:focus { outline: none; }
@@ -658,6 +661,7 @@ const CLIENT_SCRIPT = `
     $('selected-subject').textContent = 'No recipients to preview';
     $('selected-to').textContent = 'The recipient list is empty, or every row was suppressed.';
     document.querySelector('.toolbar').hidden = true;
+    $('key-hint').hidden = true;
     stages.forEach(function (stage) { stage.hidden = true; });
   }
 })();
