@@ -2,10 +2,10 @@ import type { ApprovalRecord } from './core/approval.js';
 import { loadCampaign } from './io/campaign.js';
 import { appendApproval } from './io/approvals.js';
 import { diffDigests, digestCampaign } from './io/digest.js';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { renderApprovalScript } from './core/gallery.js';
-import { APPROVAL_SCRIPT, PREVIEW_DIR, readPreviewRecord } from './preview.js';
+import { replaceApprovalBanner } from './core/gallery.js';
+import { PREVIEW_DIR, readPreviewRecord } from './preview.js';
 
 export type ApproveOutcome =
   | { ok: true; record: ApprovalRecord }
@@ -41,7 +41,9 @@ export async function approveCampaign(dir: string, by: string, note: string | un
   };
   if (note) record.note = note;
   await appendApproval(campaign.dir, record);
-  // The gallery the reviewer has open now says so (on reload).
-  await writeFile(path.join(campaign.dir, PREVIEW_DIR, APPROVAL_SCRIPT), renderApprovalScript({ state: 'approved', by: record.by, at: record.at }));
+  // The gallery the reviewer has open says so too, on reload.
+  const gallery = path.join(campaign.dir, PREVIEW_DIR, 'index.html');
+  const html = await readFile(gallery, 'utf8').catch(() => undefined);
+  if (html !== undefined) await writeFile(gallery, replaceApprovalBanner(html, { state: 'approved', by: record.by, at: record.at }));
   return { ok: true, record };
 }

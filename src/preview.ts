@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApprovalState } from './core/approval.js';
 import { countBySeverity, formatLocation } from './core/diagnostics.js';
-import { renderApprovalScript, renderGalleryHtml, type GalleryData, type GalleryEntry } from './core/gallery.js';
+import { renderGalleryHtml, type GalleryData, type GalleryEntry } from './core/gallery.js';
 import { messageIdFor, senderAddress } from './core/message.js';
 import type { Campaign } from './io/campaign.js';
 import { approvalStateOf, readApprovals } from './io/approvals.js';
@@ -11,8 +11,6 @@ import { buildMessageBytes, planMessages, prepareCampaign, type PlanResult, type
 
 export const PREVIEW_DIR = 'preview';
 export const PREVIEW_JSON = 'preview.json';
-/** The gallery's approval banner data: rewritten by `approve`. */
-export const APPROVAL_SCRIPT = 'approval.js';
 const MESSAGES_DIR = 'messages';
 
 export interface PreviewOptions {
@@ -107,7 +105,6 @@ export async function previewCampaign(dir: string, options: PreviewOptions): Pro
     gallery.truncatedNote = `Files were written for the first ${written.toLocaleString('en-GB')} of ${previewed.toLocaleString('en-GB')} recipients; every message was rendered and checked. Use --all to write them all.`;
   }
   await writeFile(path.join(outDir, 'index.html'), renderGalleryHtml(gallery));
-  await writeFile(path.join(outDir, APPROVAL_SCRIPT), renderApprovalScript(gallery.approval));
   await writeFile(path.join(outDir, PREVIEW_JSON), `${JSON.stringify(record, null, 2)}\n`);
   return { plan, outDir, previewed, written, digest, approval };
 }

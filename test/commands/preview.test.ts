@@ -71,8 +71,13 @@ describe('previewCampaign', () => {
     const refused = await approveCampaign(campaign, 'Priya Shah', undefined, now);
     expect(refused).toMatchObject({ ok: false, reason: expect.stringContaining('message.mjml changed') as unknown });
     await previewCampaign(campaign, { now });
+    const gallery = path.join(campaign, 'preview', 'index.html');
+    expect(await readFile(gallery, 'utf8')).toContain('data-state="none"');
     const ok = await approveCampaign(campaign, 'Priya Shah', 'looks right', now);
     expect(ok.ok).toBe(true);
+    const updated = await readFile(gallery, 'utf8');
+    expect(updated).toContain('data-state="approved"');
+    expect(updated).toContain('Approved by <strong>Priya Shah</strong>');
     const lines = (await readFile(path.join(campaign, 'approvals.jsonl'), 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ by: 'Priya Shah', note: 'looks right', counts: { messages: 12 } });
