@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: measures bulletin against the targets of BENCHMARKS.md and prints a table.
- *   --json        print the results as JSON on stdout instead
+ *   --json        print the results as JSON on stdout instead (`npm run -s bench -- --json`, or
+ *                 `node bench/run.js --json`: npm itself prints a header line on stdout)
  *   --only NAME   run one figure module (send-sink, startup, validate-large, render, outbox-memory)
  *   --quick       smaller sizes, for a quick look (the targets are meant for the full sizes)
  * Always exits 0 when the benchmarks ran, even when a target is missed: benchmarks never fail CI.

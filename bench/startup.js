@@ -27,6 +27,8 @@ function medians(runs, args) {
   return { wall: median(samples.map((s) => s.wall)), cpu: median(samples.map((s) => s.cpu)) };
 }
 
+const signed = (n) => (n >= 0 ? `+${n}` : `${n}`);
+
 export function run({ quick }) {
   const runs = quick ? 5 : 11;
   const node = medians(runs, ['-e', '']);
@@ -37,6 +39,6 @@ export function run({ quick }) {
   ].map(([label, args]) => {
     const m = medians(runs, args);
     const cpu = Number.isNaN(m.cpu) ? '' : `, CPU ${round(m.cpu)} ms (node ${round(node.cpu)})`;
-    return result(label, round(m.wall), 'ms', target, `median of ${runs}; bare node ${round(node.wall)} ms, ours +${round(m.wall - node.wall)} ms${cpu}`);
+    return result(label, round(m.wall), 'ms', target, `median of ${runs}; bare node ${round(node.wall)} ms, difference ${signed(round(m.wall - node.wall))} ms${cpu}`);
   });
 }
