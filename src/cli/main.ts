@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { toolVersion } from '../io/package-info.js';
-import { CampaignError } from '../io/campaign.js';
+import { CampaignError } from '../io/campaign-error.js';
 import { LockedError } from '../io/lock.js';
 import { EXIT, UsageError, type ExitCode } from './errors.js';
 import { configureColor, log } from './output/terminal.js';

@@ -211,29 +211,30 @@ function csvErrorDiagnostic(err: CsvError, file: string): Diagnostic {
  * parsed. So find it first: where the quote opened, and where the readable part of the file ends.
  */
 export function findUnclosedQuote(text: string, delimiter: string): { line: number; offset: number } | undefined {
-  let line = 1;
-  let inQuote = false;
-  let atFieldStart = true;
-  let opened = { line: 1, offset: 0 };
-  let lineStart = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inQuote) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') i++;
-        else inQuote = false;
-      } else if (ch === '\n') line++;
+  // Jumps from quote to quote with indexOf rather than looking at every character: on a
+  // 100,000-row file this scan was a tenth of `validate`'s time. Line numbers are only counted
+  // for the answer.
+  let from = 0;
+  for (;;) {
+    const open = text.indexOf('"', from);
+    if (open === -1) return undefined;
+    const before = open === 0 ? '\n' : text[open - 1];
+    if (before !== delimiter && before !== '\n') {
+      from = open + 1; // a stray quote inside an unquoted value
       continue;
     }
-    if (ch === '"' && atFieldStart) {
-      inQuote = true;
-      opened = { line, offset: lineStart };
+    let close = text.indexOf('"', open + 1);
+    while (close !== -1 && text[close + 1] === '"') close = text.indexOf('"', close + 2);
+    if (close === -1) {
+      const lineStart = text.lastIndexOf('\n', open) + 1;
+      return { line: countNewlines(text, lineStart) + 1, offset: lineStart };
     }
-    atFieldStart = ch === delimiter || ch === '\n';
-    if (ch === '\n') {
-      line++;
-      lineStart = i + 1;
-    }
+    from = close + 1;
   }
-  return inQuote ? opened : undefined;
+}
+
+function countNewlines(text: string, end: number): number {
+  let count = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) count++;
+  return count;
 }

@@ -4,16 +4,9 @@ import { CONFIG_FILE, parseConfig, type Config } from '../core/config.js';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import { decodeText, type TextEncodingName } from '../core/encoding.js';
 
-/** A problem that stops a command before it starts (exit 2): one clear line and a hint. */
-export class CampaignError extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-    this.name = 'CampaignError';
-  }
-}
+import { CampaignError } from './campaign-error.js';
+
+export { CampaignError };
 
 export interface TextFile {
   /** Path relative to the campaign folder, as diagnostics name it. */

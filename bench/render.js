@@ -1,0 +1,121 @@
+/**
+ * Rendering and MIME assembly, on a generated 10,000-recipient campaign, in this process:
+ * - render: the real planner (`planCampaign`: load, compile once, render every row with its
+ *   text part, check it), messages/s end to end;
+ * - MIME: `buildMessageBytes` for each of those messages, messages/s, with a breakdown of where
+ *   the time goes (composing the options, MailComposer's compile, its build);
+ * - naive: Handlebars on the MJML source, then mjml2html and html-to-text per recipient, on a
+ *   sample; reported as how many times slower it is than ours.
+ * Needs the render engine (src/core/template.ts, src/plan.ts); pending until it is built.
+ */
+import { join } from 'node:path';
+import { createCampaign } from './campaign.js';
+import { fromDist, hasDist, pending, result, round, withTempDir } from './harness.js';
+
+export const name = 'render';
+const RENDER_TARGET = { op: '>=', value: 10_000 };
+const NAIVE_TARGET = { op: '>=', value: 200 };
+
+export async function run({ quick }) {
+  const rows = quick ? 2_000 : 10_000;
+  const sample = quick ? 20 : 100;
+  const n = rows.toLocaleString('en-GB');
+  return withTempDir('render', async (dir) => {
+    await createCampaign(dir, rows);
+    // The naive way needs only the campaign loader, so it is measured even before the engine lands.
+    const { loadCampaign } = await fromDist('io/campaign.js');
+    const naive = await measureNaive(dir, (await loadCampaign(dir)).campaign, sample);
+    const naiveNote = `naive ${round(naive.rate)} msg/s, mjml2html ${naive.mjmlShare}% of it`;
+    const naiveLabel = `naive MJML per recipient (sample ${sample}): ours is N× faster`;
+    if (!hasDist('core/template.js') || !hasDist('plan.js')) {
+      const why = 'pending: src/core/template.ts not built';
+      return [
+        pending(`render ${n} recipients incl. text`, 'msg/s', RENDER_TARGET, why),
+        pending(`assemble MIME of ${n} messages`, 'msg/s', undefined, why),
+        pending(naiveLabel, '×', NAIVE_TARGET, `${why}; ${naiveNote}`),
+      ];
+    }
+    const { planCampaign, buildMessageBytes } = await fromDist('plan.js');
+    await planCampaign(dir, { onMessage: () => {} }); // warm-up: JIT, file cache, MJML's first compile
+
+    const messages = [];
+    const started = performance.now();
+    const plan = await planCampaign(dir, { onMessage: (m) => void messages.push(m) });
+    const renderSeconds = (performance.now() - started) / 1000;
+    if (!plan.ok || messages.length !== rows) throw new Error(`the plan rendered ${messages.length} of ${rows} messages (ok: ${plan.ok})`);
+    const renderRate = rows / renderSeconds;
+
+    const mime = await measureMime(plan.campaign, messages, buildMessageBytes);
+    return [
+      result(`render ${n} recipients incl. text`, round(renderRate), 'msg/s', RENDER_TARGET, `planCampaign end to end (CSV, compile, render, checks), ${round(renderSeconds, 2)} s`),
+      result(`assemble MIME of ${n} messages`, round(mime.rate), 'msg/s', undefined, `avg ${round(mime.kb, 1)} KB; ${mime.breakdown}`),
+      result(naiveLabel, round(renderRate / naive.rate), '×', NAIVE_TARGET, naiveNote),
+    ];
+  });
+}
+
+async function measureMime(campaign, messages, buildMessageBytes) {
+  const date = new Date('2026-11-27T10:00:00Z');
+  const idOf = (i) => `<bench.${i}@example.org>`;
+  for (let i = 0; i < Math.min(200, messages.length); i++) await buildMessageBytes(campaign, messages[i], { messageId: idOf(i), date });
+  let bytes = 0;
+  const started = performance.now();
+  for (let i = 0; i < messages.length; i++) bytes += (await buildMessageBytes(campaign, messages[i], { messageId: idOf(i), date })).length;
+  const seconds = (performance.now() - started) / 1000;
+  return { rate: messages.length / seconds, kb: bytes / messages.length / 1024, breakdown: await mimeBreakdown(campaign, messages.slice(0, 1000), date) };
+}
+
+/** Where one message's assembly goes: options (composeMessage), MailComposer compile, build. */
+async function mimeBreakdown(campaign, messages, date) {
+  try {
+    const { composeMessage } = await fromDist('core/message.js');
+    const { default: MailComposer } = await import('nodemailer/lib/mail-composer/index.js');
+    const inputs = messages.map((m, i) => ({ config: campaign.config, row: m.row, content: m.content, messageId: `<b.${i}@example.org>`, date, attachments: m.attachments, ...(m.unsubscribeUrl ? { unsubscribeUrl: m.unsubscribeUrl } : {}) }));
+    let t = performance.now();
+    const options = inputs.map((input) => composeMessage(input));
+    const compose = performance.now() - t;
+    t = performance.now();
+    const nodes = options.map((o) => new MailComposer(o).compile());
+    const compile = performance.now() - t;
+    t = performance.now();
+    for (const node of nodes) await node.build();
+    const build = performance.now() - t;
+    const per = (ms) => `${round((ms * 1000) / messages.length)} µs`;
+    return `per message: compose ${per(compose)}, MailComposer compile ${per(compile)}, build ${per(build)}`;
+  } catch (error) {
+    return `breakdown unavailable (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+/** The way without a compiled template: Handlebars over the MJML source, MJML and html-to-text per row. */
+async function measureNaive(dir, campaign, sample) {
+  const { default: Handlebars } = await import('handlebars');
+  const { default: mjml2html } = await import('mjml');
+  const { convert } = await import('html-to-text');
+  const { default: matter } = await import('gray-matter');
+  const { parse } = await import('csv-parse/sync');
+  const { readFile } = await import('node:fs/promises');
+
+  const hb = Handlebars.create();
+  for (const [partial, file] of Object.entries(campaign.partials)) hb.registerPartial(partial, file.text);
+  const source = matter(campaign.template.text);
+  const csv = await readFile(join(dir, campaign.config.recipients), 'utf8');
+  const rows = parse(csv, { columns: true, to: sample + 1 });
+  const data = (row) => ({ ...campaign.config.defaults, ...Object.fromEntries(Object.entries(row).filter(([, v]) => v !== '')) });
+
+  const one = async (row) => {
+    const mjmlSource = hb.compile(source.content)(data(row));
+    const t = performance.now();
+    const { html } = await mjml2html(mjmlSource, { validationLevel: 'soft' });
+    const mjmlMs = performance.now() - t;
+    convert(html, { wordwrap: 78 });
+    hb.compile(String(source.data.subject ?? ''))(data(row));
+    return mjmlMs;
+  };
+  await one(rows[rows.length - 1]); // MJML's first compile in a process is several times slower
+  let mjmlMs = 0;
+  const started = performance.now();
+  for (const row of rows.slice(0, sample)) mjmlMs += await one(row);
+  const ms = performance.now() - started;
+  return { rate: sample / (ms / 1000), mjmlShare: round((100 * mjmlMs) / ms) };
+}
