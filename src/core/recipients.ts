@@ -107,8 +107,17 @@ export async function parseRecipients(
   return { header: header ?? [], delimiter, rows, valid, diagnostics };
 }
 
+/**
+ * The text in chunks, with CRLF and lone CR turned into LF: csv-parse counts the CR and the LF of a
+ * CRLF inside a quoted value as two lines, which would push every later row's line number down.
+ */
 function* chunks(text: string): Generator<string> {
-  for (let i = 0; i < text.length; i += CHUNK) yield text.slice(i, i + CHUNK);
+  for (let i = 0; i < text.length; ) {
+    let end = Math.min(i + CHUNK, text.length);
+    if (text.charCodeAt(end - 1) === 13) end++; // keep a CRLF in one chunk
+    yield text.slice(i, end).replace(/\r\n?/g, '\n');
+    i = end;
+  }
 }
 
 /** csv-parse reports where a record ends; the user needs where it starts. */
@@ -218,19 +227,21 @@ export function findUnclosedQuote(text: string, delimiter: string): { line: numb
   let lineStart = 0;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
+    // A lone CR ends a line too (parseRecipients reads it as LF).
+    const newline = ch === '\n' || (ch === '\r' && text[i + 1] !== '\n');
     if (inQuote) {
       if (ch === '"') {
         if (text[i + 1] === '"') i++;
         else inQuote = false;
-      } else if (ch === '\n') line++;
+      } else if (newline) line++;
       continue;
     }
     if (ch === '"' && atFieldStart) {
       inQuote = true;
       opened = { line, offset: lineStart };
     }
-    atFieldStart = ch === delimiter || ch === '\n';
-    if (ch === '\n') {
+    atFieldStart = ch === delimiter || newline;
+    if (newline) {
       line++;
       lineStart = i + 1;
     }

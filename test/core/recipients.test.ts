@@ -40,4 +40,37 @@ describe('parseRecipients', () => {
     expect(detectDelimiter('email\tname\n')).toBe('\t');
     expect(detectDelimiter('"a;b",email\n')).toBe(',');
   });
+
+  it('counts a CRLF inside a quoted value as one line, so later rows keep their line numbers', async () => {
+    const { rows, problems } = await parse('email,note\r\na@example.org,"one\r\ntwo"\r\n\r\nb@example.org,x\r\nnot-an-address,y\r\n');
+    expect(rows.map((r) => [r.email, r.line])).toEqual([
+      ['a@example.org', 2],
+      ['b@example.org', 5],
+    ]);
+    expect(problems).toEqual(['6: error: invalid address: "not-an-address" is not a valid email address']);
+  });
+
+  it('counts a CRLF inside a quoted value of an LF file as one line', async () => {
+    const { rows, problems } = await parse('email,name\na@example.org,"Ann\r\nBcc: x@example.net"\nb@example.org,Bo\n', { headerColumns: ['name'] });
+    expect(problems).toEqual(['2: error: the "name" value contains a line break, and it goes into a message header']);
+    expect(rows.map((r) => r.line)).toEqual([4]);
+  });
+
+  it('keeps line numbers right when a CRLF straddles the 64 KiB chunk boundary', async () => {
+    const filler = `a@example.org,"${'x'.repeat(64 * 1024 - 'email,note\r\na@example.org,"'.length - 1)}\r\ny"\r\n`;
+    const text = `email,note\r\n${filler}b@example.org,z\r\nbad,w\r\n`;
+    expect(text.charCodeAt(64 * 1024 - 1)).toBe(13);
+    const { rows, problems } = await parse(text);
+    expect(rows.map((r) => r.line)).toEqual([2, 4]);
+    expect(problems).toEqual(['5: error: invalid address: "bad" is not a valid email address']);
+  });
+
+  it('reads a file whose lines end in a lone CR (old Mac)', async () => {
+    const { rows, problems } = await parse('email,name\ra@example.org,Ann\r\rb@example.org,"Bo\rBrown"\rbad,Cy\r');
+    expect(rows.map((r) => [r.email, r.line])).toEqual([
+      ['a@example.org', 2],
+      ['b@example.org', 4],
+    ]);
+    expect(problems).toEqual(['6: error: invalid address: "bad" is not a valid email address']);
+  });
 });
