@@ -12,11 +12,9 @@ export interface ValidateResult {
 
 /** Everything `bulletin validate` checks; nothing is written or sent. */
 export async function validateCampaign(dir: string): Promise<ValidateResult> {
-  const { campaign, diagnostics } = await loadCampaign(dir);
-  if (!campaign) {
-    const configLoaded = !diagnostics.some((d) => d.file === 'bulletin.json' && d.severity === 'error');
-    return finish({ configLoaded, recipients: 0, diagnostics });
-  }
+  const { campaign, config, diagnostics } = await loadCampaign(dir);
+  // Only unusable settings stop the command (exit 2); a missing template or attachment is a problem found (exit 1).
+  if (!campaign) return finish({ configLoaded: config !== undefined, recipients: 0, diagnostics });
   const summary = await forEachRecipient(campaign, diagnostics, () => {});
   return finish({ configLoaded: true, recipients: summary.valid, diagnostics });
 }

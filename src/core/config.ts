@@ -236,6 +236,13 @@ export function position(starts: number[], offset: number): { line: number; colu
   return { line: lo + 1, column: offset - starts[lo]! + 1 };
 }
 
+/** Where a setting's value sits in bulletin.json, so a problem with the file it names can point at it. */
+export function settingPosition(text: string, path: (string | number)[]): { line: number; column: number } | undefined {
+  const tree = parseTree(text);
+  const node = tree ? findNodeAtLocation(tree, path) : undefined;
+  return node ? position(lineStarts(text), node.offset) : undefined;
+}
+
 /** The JSON Schema editors use for autocomplete, generated from the zod schema. */
 export function configJsonSchema(): unknown {
   return z.toJSONSchema(configSchema, { io: 'input' });
