@@ -100,7 +100,7 @@ export async function parseRecipients(
     if (!(err instanceof CsvError)) throw err;
     diagnostics.push(csvErrorDiagnostic(err, file));
   }
-  if (!header) diagnostics.push(error(file, 1, 'the file is empty', `add a header line with an "${options.emailColumn}" column, then one row per recipient`));
+  if (!header && !unclosed) diagnostics.push(error(file, 1, 'the file is empty', `add a header line with an "${options.emailColumn}" column, then one row per recipient`));
   else if (emailIndex !== -1 && rows === 0 && !diagnostics.some((d) => d.severity === 'error')) {
     diagnostics.push(error(file, 2, 'no recipients: the file has a header but no rows'));
   }
