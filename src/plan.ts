@@ -57,11 +57,9 @@ export interface PreparedCampaign {
 
 /** Load the campaign and compile its template once. */
 export async function prepareCampaign(dir: string): Promise<{ prepared?: PreparedCampaign; diagnostics: Diagnostic[]; configLoaded: boolean }> {
-  const { campaign, diagnostics } = await loadCampaign(dir);
-  if (!campaign) {
-    const configLoaded = !diagnostics.some((d) => d.file === 'bulletin.json' && d.severity === 'error');
-    return { diagnostics: sortDiagnostics(diagnostics), configLoaded };
-  }
+  const { campaign, config, diagnostics } = await loadCampaign(dir);
+  // Only unusable settings stop a command (exit 2); a missing template or attachment is a problem found (exit 1).
+  if (!campaign) return { diagnostics: sortDiagnostics(diagnostics), configLoaded: config !== undefined };
   const { template, diagnostics: templateProblems } = await compileTemplate({
     main: campaign.template,
     variants: campaign.variants,
@@ -144,7 +142,7 @@ async function loadSuppression(campaign: Campaign, diagnostics: Diagnostic[]): P
 class RowRenderer {
   private readonly valueVariables: Map<string, { file: string; line: number; column: number }>;
   private readonly requiredColumns: Set<string>;
-  private readonly attachmentCache = new Map<string, Buffer>();
+  private readonly attachmentCache = new Map<string, Buffer | null>();
   private readonly unsubscribeUrl?: HandlebarsTemplateDelegate;
   private readonly missingLanguages = new Map<string, number[]>();
   private readonly outputWarnings = new Map<string, number[]>();
@@ -155,10 +153,12 @@ class RowRenderer {
     private readonly template: CompiledTemplate,
     private readonly diagnostics: Diagnostic[],
   ) {
-    const blockOnly = new Set(template.variables.filter((v) => v.block).map((v) => v.name));
+    // A blank value matters only where it would show: not as a block's argument, not inside a
+    // block (`{{#if liaison_name}}…{{liaison_phone}}…{{/if}}`), not with a `default` fallback.
+    const optional = new Set(template.variables.filter((v) => v.block || v.conditional || v.helper === 'default').map((v) => v.name));
     this.valueVariables = new Map();
     for (const v of template.variables) {
-      if (!blockOnly.has(v.name) && !this.valueVariables.has(v.name)) this.valueVariables.set(v.name, v);
+      if (!optional.has(v.name) && !this.valueVariables.has(v.name)) this.valueVariables.set(v.name, v);
     }
     this.requiredColumns = new Set(campaign.config.required);
     const url = campaign.config.unsubscribe?.url;
@@ -211,11 +211,12 @@ class RowRenderer {
     const out: AttachmentData[] = [];
     for (const rel of files) {
       let content = this.attachmentCache.get(rel);
-      if (!content) {
-        content = await readFile(path.join(dir, rel));
+      if (content === undefined) {
+        // A missing file is already an error of the plan (bulletin.json or the row's line).
+        content = await readFile(path.join(dir, rel)).catch(() => null);
         this.attachmentCache.set(rel, content);
       }
-      out.push({ filename: path.basename(rel), content });
+      if (content) out.push({ filename: path.basename(rel), content });
     }
     return out;
   }

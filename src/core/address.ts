@@ -16,8 +16,9 @@ export function checkAddress(raw: string): AddressCheck {
   const value = raw.trim();
   if (value === '') return { ok: false, reason: 'the address is blank' };
   if (/[\r\n]/.test(value)) return { ok: false, reason: 'the address contains a line break' };
-  if (/\s/.test(value)) return { ok: false, reason: `"${value}" contains a space` };
+  // Before the space check: "Jane Smith <jane@example.org>" is a display name, not a stray space.
   if (/[<>]/.test(value)) return { ok: false, reason: `"${value}" should be a bare address like name@example.org, without a display name or <>` };
+  if (/\s/.test(value)) return { ok: false, reason: `"${value}" contains a space` };
   if (DOT_ATOM_ADDRESS.test(value)) return normalised(value);
   const parsed = emailAddresses.parseOneAddress({ input: value, rfc6532: true });
   if (!parsed || parsed.type !== 'mailbox') return { ok: false, reason: `"${value}" is not a valid email address` };

@@ -127,16 +127,21 @@ export interface ConfigResult {
 }
 
 /** Parse and validate bulletin.json text; every problem carries its JSON line:column. */
-export function parseConfig(text: string, file = CONFIG_FILE): ConfigResult {
+export function parseConfig(source: string, file = CONFIG_FILE): ConfigResult {
+  const text = withoutBom(source);
+  if (text.trim() === '') return { diagnostics: [error(file, 1, 'the file is empty', 'run `bulletin init` to create a working example')] };
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
   const lines = lineStarts(text);
   if (errors.length > 0 || !tree) {
-    const diagnostics = errors.map((e) => {
+    const diagnostics: Diagnostic[] = [];
+    for (const e of errors) {
       const { line, column } = position(lines, e.offset);
-      return error(file, line, `invalid JSON: ${describeParseError(printParseErrorCode(e.error))}`, 'check for a missing comma, quote or brace near here', column);
-    });
-    if (diagnostics.length === 0) diagnostics.push(error(file, 1, 'the file is empty', 'run `bulletin init` to create a working example'));
+      // The parser's recovery often reports a second error at the same place: say it once.
+      if (diagnostics.some((d) => d.line === line && d.column === column)) continue;
+      diagnostics.push(error(file, line, `invalid JSON: ${describeParseError(printParseErrorCode(e.error))}`, 'check for a missing comma, quote or brace near here', column));
+    }
+    if (diagnostics.length === 0) diagnostics.push(error(file, 1, 'the file is not valid JSON', 'run `bulletin init` to create a working example'));
     return { diagnostics };
   }
   const value: unknown = JSON.parse(text);
@@ -164,7 +169,13 @@ export function parseConfig(text: string, file = CONFIG_FILE): ConfigResult {
       const node = nodeFor(tree, path);
       const { line, column } = position(lines, node?.offset ?? 0);
       const where = path.length > 0 ? `"${path.join('.')}"` : 'the settings';
-      diagnostics.push(error(file, line, `${where}: ${issue.message}`, undefined, column));
+      // zod says "expected string, received undefined"; a person needs "it is missing".
+      const missing = issue.code === 'invalid_type' && path.length > 0 && !findNodeAtLocation(tree, path);
+      diagnostics.push(
+        missing
+          ? error(file, line, `missing setting ${where}`, `add it here, e.g. ${JSON.stringify(String(path.at(-1)))}: ${exampleValue(issue.expected)}`, column)
+          : error(file, line, `${where}: ${issue.message}`, undefined, column),
+      );
     }
   }
   return { diagnostics };
@@ -189,6 +200,18 @@ function findSecrets(tree: Node, file: string, lines: number[]): Diagnostic[] {
   };
   visit(tree);
   return out;
+}
+
+/** Notepad saves UTF-8 with a BOM; editors do not count it as a column, so neither do we. */
+function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function exampleValue(expected: string): string {
+  if (expected === 'string') return '"…"';
+  if (expected === 'number') return '1';
+  if (expected === 'boolean') return 'true';
+  return expected === 'array' ? '[]' : '{}';
 }
 
 function nodeFor(tree: Node, path: (string | number)[]): Node | undefined {
@@ -238,6 +261,14 @@ export function position(starts: number[], offset: number): { line: number; colu
     else hi = mid - 1;
   }
   return { line: lo + 1, column: offset - starts[lo]! + 1 };
+}
+
+/** Where a setting's value sits in bulletin.json, so a problem with the file it names can point at it. */
+export function settingPosition(source: string, path: (string | number)[]): { line: number; column: number } | undefined {
+  const text = withoutBom(source);
+  const tree = parseTree(text);
+  const node = tree ? findNodeAtLocation(tree, path) : undefined;
+  return node ? position(lineStarts(text), node.offset) : undefined;
 }
 
 /** The JSON Schema editors use for autocomplete, generated from the zod schema. */

@@ -15,20 +15,20 @@ export interface DecodedText {
  * Windows-1252. Bytes that are not valid UTF-8 are read as Windows-1252 with iconv-lite (Node 20's
  * own TextDecoder gets 0x80–0x9F wrong), and the user is told.
  */
-export function decodeText(bytes: Uint8Array, file: string): DecodedText {
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    return { text: decodeUtf8(bytes.subarray(3)) ?? iconv.decode(Buffer.from(bytes.subarray(3)), 'win1252'), encoding: 'utf-8', bom: true, diagnostics: [] };
+export function decodeText(input: Uint8Array, file: string): DecodedText {
+  if (input[0] === 0xff && input[1] === 0xfe) {
+    return { text: new TextDecoder('utf-16le').decode(input.subarray(2)), encoding: 'utf-16le', bom: true, diagnostics: [] };
   }
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) {
-    return { text: new TextDecoder('utf-16le').decode(bytes.subarray(2)), encoding: 'utf-16le', bom: true, diagnostics: [] };
-  }
+  const bom = input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf;
+  const bytes = bom ? input.subarray(3) : input;
   const utf8 = decodeUtf8(bytes);
-  if (utf8 !== undefined) return { text: utf8, encoding: 'utf-8', bom: false, diagnostics: [] };
+  if (utf8 !== undefined) return { text: utf8, encoding: 'utf-8', bom, diagnostics: [] };
+  // A UTF-8 BOM followed by bytes that are not UTF-8 (a file edited in two programs) gets the same warning.
   const line = firstInvalidUtf8Line(bytes);
   return {
     text: iconv.decode(Buffer.from(bytes), 'win1252'),
     encoding: 'windows-1252',
-    bom: false,
+    bom,
     diagnostics: [
       warning(
         file,

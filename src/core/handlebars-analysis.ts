@@ -15,6 +15,8 @@ export interface VariableUse {
   block: boolean;
   /** The helper the value is passed to, if any (`{{default x "…"}}` → "default"). */
   helper?: string;
+  /** Inside a block (`{{#if liaison}}…{{x}}…{{/if}}`): shown only when the block says so. */
+  conditional?: boolean;
 }
 
 /** Parse Handlebars; a syntax error becomes a diagnostic at the user's file, line and column. */
@@ -123,6 +125,8 @@ interface Scope {
   /** How many context-changing blocks we are inside; 0 means paths read the recipient's data. */
   depth: number;
   locals: ReadonlySet<string>;
+  /** Inside any block: what is read here may not be shown at all. */
+  conditional?: boolean;
 }
 
 export interface VariableAnalysis {
@@ -143,6 +147,7 @@ export function findVariables(ast: Program, source: MappedSource, helpers: Reado
     const at = positionOf(source, path);
     const use: VariableUse = { name, file: at.file, line: at.line, column: at.column, block };
     if (helper !== undefined) use.helper = helper;
+    if (scope.conditional) use.conditional = true;
     result.variables.push(use);
   };
 
@@ -191,9 +196,9 @@ export function findVariables(ast: Program, source: MappedSource, helpers: Reado
       record(path, scope, true);
       inner = enter(scope, node.program);
     }
-    walk(node.program, inner);
+    walk(node.program, { ...inner, conditional: true });
     // `{{else}}` of an #each or #with runs in the outer context.
-    if (node.inverse) walk(node.inverse, scope);
+    if (node.inverse) walk(node.inverse, { ...scope, conditional: true });
   };
 
   const walk = (program: Program, scope: Scope): void => {

@@ -100,15 +100,24 @@ export async function parseRecipients(
     if (!(err instanceof CsvError)) throw err;
     diagnostics.push(csvErrorDiagnostic(err, file));
   }
-  if (!header) diagnostics.push(error(file, 1, 'the file is empty', `add a header line with an "${options.emailColumn}" column, then one row per recipient`));
+  if (!header && !unclosed) diagnostics.push(error(file, 1, 'the file is empty', `add a header line with an "${options.emailColumn}" column, then one row per recipient`));
   else if (emailIndex !== -1 && rows === 0 && !diagnostics.some((d) => d.severity === 'error')) {
     diagnostics.push(error(file, 2, 'no recipients: the file has a header but no rows'));
   }
   return { header: header ?? [], delimiter, rows, valid, diagnostics };
 }
 
+/**
+ * The text in chunks, with CRLF and lone CR turned into LF: csv-parse counts the CR and the LF of a
+ * CRLF inside a quoted value as two lines, which would push every later row's line number down.
+ */
 function* chunks(text: string): Generator<string> {
-  for (let i = 0; i < text.length; i += CHUNK) yield text.slice(i, i + CHUNK);
+  for (let i = 0; i < text.length; ) {
+    let end = Math.min(i + CHUNK, text.length);
+    if (text.charCodeAt(end - 1) === 13) end++; // keep a CRLF in one chunk
+    yield text.slice(i, end).replace(/\r\n?/g, '\n');
+    i = end;
+  }
 }
 
 /** csv-parse reports where a record ends; the user needs where it starts. */
@@ -211,30 +220,31 @@ function csvErrorDiagnostic(err: CsvError, file: string): Diagnostic {
  * parsed. So find it first: where the quote opened, and where the readable part of the file ends.
  */
 export function findUnclosedQuote(text: string, delimiter: string): { line: number; offset: number } | undefined {
-  // Jumps from quote to quote with indexOf rather than looking at every character: on a
-  // 100,000-row file this scan was a tenth of `validate`'s time. Line numbers are only counted
-  // for the answer.
-  let from = 0;
-  for (;;) {
-    const open = text.indexOf('"', from);
-    if (open === -1) return undefined;
-    const before = open === 0 ? '\n' : text[open - 1];
-    if (before !== delimiter && before !== '\n') {
-      from = open + 1; // a stray quote inside an unquoted value
+  let line = 1;
+  let inQuote = false;
+  let atFieldStart = true;
+  let opened = { line: 1, offset: 0 };
+  let lineStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    // A lone CR ends a line too (parseRecipients reads it as LF).
+    const newline = ch === '\n' || (ch === '\r' && text[i + 1] !== '\n');
+    if (inQuote) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') i++;
+        else inQuote = false;
+      } else if (newline) line++;
       continue;
     }
-    let close = text.indexOf('"', open + 1);
-    while (close !== -1 && text[close + 1] === '"') close = text.indexOf('"', close + 2);
-    if (close === -1) {
-      const lineStart = text.lastIndexOf('\n', open) + 1;
-      return { line: countNewlines(text, lineStart) + 1, offset: lineStart };
+    if (ch === '"' && atFieldStart) {
+      inQuote = true;
+      opened = { line, offset: lineStart };
     }
-    from = close + 1;
+    atFieldStart = ch === delimiter || newline;
+    if (newline) {
+      line++;
+      lineStart = i + 1;
+    }
   }
-}
-
-function countNewlines(text: string, end: number): number {
-  let count = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) count++;
-  return count;
+  return inQuote ? opened : undefined;
 }

@@ -1,6 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CONFIG_FILE, parseConfig, type Config } from '../core/config.js';
+import { CONFIG_FILE, parseConfig, settingPosition, type Config } from '../core/config.js';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import { decodeText, type TextEncodingName } from '../core/encoding.js';
 
@@ -30,6 +30,8 @@ export interface Campaign {
 
 export interface LoadResult {
   campaign?: Campaign;
+  /** The settings, whenever bulletin.json itself is valid (even if other files are missing). */
+  config?: Config;
   diagnostics: Diagnostic[];
 }
 
@@ -53,16 +55,18 @@ export async function loadCampaign(dirArg: string): Promise<LoadResult> {
   const partials = await readPartials(dir, config.partials);
   const textTemplate = config.textTemplate ? await readCampaignFile(dir, config.textTemplate, diagnostics, 'the text template named by "textTemplate"') : undefined;
   const attachmentFiles = await listFiles(path.join(dir, 'attachments'));
-  for (const file of config.attachments) {
+  for (const [i, file] of config.attachments.entries()) {
     if (!(await exists(path.join(dir, file)))) {
-      diagnostics.push(error(CONFIG_FILE, undefined, `attachment "${file}" does not exist`, 'put the file in the campaign folder (usually attachments/) or remove it from "attachments"'));
+      const at = settingPosition(configText, ['attachments', i]);
+      diagnostics.push(error(CONFIG_FILE, at?.line, `attachment "${file}" does not exist`, 'put the file in the campaign folder (usually attachments/) or remove it from "attachments"', at?.column));
     }
   }
   if (config.dkim && !(await exists(path.join(dir, config.dkim.privateKey)))) {
-    diagnostics.push(error(CONFIG_FILE, undefined, `DKIM key file "${config.dkim.privateKey}" does not exist`));
+    const at = settingPosition(configText, ['dkim', 'privateKey']);
+    diagnostics.push(error(CONFIG_FILE, at?.line, `DKIM key file "${config.dkim.privateKey}" does not exist`, undefined, at?.column));
   }
   const recipients = await readRecipients(dir, config.recipients, diagnostics);
-  if (!template || !recipients) return { diagnostics };
+  if (!template || !recipients) return { config, diagnostics };
   const campaign: Campaign = { dir, config, template, variants, partials, recipients, attachmentFiles };
   if (textTemplate) campaign.textTemplate = textTemplate;
   return { campaign, diagnostics };

@@ -40,4 +40,101 @@ describe('parseRecipients', () => {
     expect(detectDelimiter('email\tname\n')).toBe('\t');
     expect(detectDelimiter('"a;b",email\n')).toBe(',');
   });
+
+  it('counts a CRLF inside a quoted value as one line, so later rows keep their line numbers', async () => {
+    const { rows, problems } = await parse('email,note\r\na@example.org,"one\r\ntwo"\r\n\r\nb@example.org,x\r\nnot-an-address,y\r\n');
+    expect(rows.map((r) => [r.email, r.line])).toEqual([
+      ['a@example.org', 2],
+      ['b@example.org', 5],
+    ]);
+    expect(problems).toEqual(['6: error: invalid address: "not-an-address" is not a valid email address']);
+  });
+
+  it('counts a CRLF inside a quoted value of an LF file as one line', async () => {
+    const { rows, problems } = await parse('email,name\na@example.org,"Ann\r\nBcc: x@example.net"\nb@example.org,Bo\n', { headerColumns: ['name'] });
+    expect(problems).toEqual(['2: error: the "name" value contains a line break, and it goes into a message header']);
+    expect(rows.map((r) => r.line)).toEqual([4]);
+  });
+
+  it('keeps line numbers right when a CRLF straddles the 64 KiB chunk boundary', async () => {
+    const filler = `a@example.org,"${'x'.repeat(64 * 1024 - 'email,note\r\na@example.org,"'.length - 1)}\r\ny"\r\n`;
+    const text = `email,note\r\n${filler}b@example.org,z\r\nbad,w\r\n`;
+    expect(text.charCodeAt(64 * 1024 - 1)).toBe(13);
+    const { rows, problems } = await parse(text);
+    expect(rows.map((r) => r.line)).toEqual([2, 4]);
+    expect(problems).toEqual(['5: error: invalid address: "bad" is not a valid email address']);
+  });
+
+  it('reads a file whose lines end in a lone CR (old Mac)', async () => {
+    const { rows, problems } = await parse('email,name\ra@example.org,Ann\r\rb@example.org,"Bo\rBrown"\rbad,Cy\r');
+    expect(rows.map((r) => [r.email, r.line])).toEqual([
+      ['a@example.org', 2],
+      ['b@example.org', 4],
+    ]);
+    expect(problems).toEqual(['6: error: invalid address: "bad" is not a valid email address']);
+  });
+
+  it('does not call a file empty when its header has an unclosed quote', async () => {
+    const { problems, summary } = await parse('email,"name\na@example.org,Ann\n');
+    expect(problems).toEqual(['1: error: a quoted value starts here but its closing quote is missing']);
+    expect(summary.rows).toBe(0);
+  });
+
+  it('finds an unclosed quote in a ;-separated file', async () => {
+    const { problems } = await parse('email;name\na@example.org;Ann\nb@example.org;"Bo\nc@example.org;Cy\n');
+    expect(problems).toEqual(['3: error: a quoted value starts here but its closing quote is missing']);
+  });
+
+  it('trims header names and values, keeps "" and a quote inside a value', async () => {
+    const { rows, problems } = await parse(' email , name \n  a@example.org  ,"Ann ""Nan"" Smith"\nb@example.org, O"Brien \n');
+    expect(problems).toEqual([]);
+    expect(rows.map((r) => r.fields)).toEqual([
+      { email: 'a@example.org', name: 'Ann "Nan" Smith' },
+      { email: 'b@example.org', name: 'O"Brien' },
+    ]);
+  });
+
+  it('skips rows of empty fields like blank lines, and counts only real rows', async () => {
+    const { rows, summary, problems } = await parse('email,name\n,\n  ,  \na@example.org,Ann\n');
+    expect(problems).toEqual([]);
+    expect(rows.map((r) => r.line)).toEqual([4]);
+    expect(summary).toMatchObject({ rows: 1, valid: 1 });
+  });
+
+  it('names every later duplicate against the first line', async () => {
+    const { problems, summary } = await parse('email\na@example.org\nA@example.org\na@EXAMPLE.ORG\n');
+    expect(problems).toEqual([
+      '3: error: A@example.org is a duplicate of line 2 (addresses are compared ignoring case)',
+      '4: error: a@example.org is a duplicate of line 2 (addresses are compared ignoring case)',
+    ]);
+    expect(summary).toMatchObject({ rows: 3, valid: 1 });
+  });
+
+  it('reads a custom email column and reports a required column the header lacks', async () => {
+    const { rows, problems } = await parse('address,name\na@example.org,Ann\n', { emailColumn: 'address', requiredColumns: ['school'] });
+    expect(problems).toEqual(['1: error: no "school" column, which bulletin.json lists as required']);
+    expect(rows.map((r) => r.email)).toEqual(['a@example.org']);
+  });
+
+  it('flags a blank required value and a line break in a header column, on the row\'s first line', async () => {
+    const { problems, rows } = await parse('email,name,school\na@example.org,"Ann\nBcc: x@example.net",Oak\nb@example.org,Bo, \nc@example.org,Cy,Elm\n', {
+      headerColumns: ['name'],
+      requiredColumns: ['school'],
+    });
+    expect(problems).toEqual([
+      '2: error: the "name" value contains a line break, and it goes into a message header',
+      '4: error: "school" is blank, and bulletin.json marks it required',
+    ]);
+    expect(rows.map((r) => r.line)).toEqual([5]);
+  });
+
+  it('reads the last row without a final newline', async () => {
+    const { rows } = await parse('email,name\na@example.org,Ann');
+    expect(rows.map((r) => [r.line, r.email])).toEqual([[2, 'a@example.org']]);
+  });
+
+  it('says "empty" for a file of blank lines, and "no recipients" for a header alone', async () => {
+    expect((await parse('\n\n\n')).problems).toEqual(['1: error: the file is empty']);
+    expect((await parse('email,name\n\n\n')).problems).toEqual(['2: error: no recipients: the file has a header but no rows']);
+  });
 });
