@@ -5,8 +5,8 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import { error, sortDiagnostics, countBySeverity, warning, type Diagnostic } from './core/diagnostics.js';
 import { composeMessage, type AttachmentData, type MessageInput } from './core/message.js';
 import { parseSuppressionList } from './core/suppression.js';
-import { compileTemplate, type CompiledTemplate, type RenderedContent } from './core/template.js';
-import { checkRenderedMessage } from './core/checks.js';
+import { compileTemplate, type CompiledTemplate, type RenderedContent, type VariableUse } from './core/template.js';
+import { checkRenderedMessage, checkSize } from './core/checks.js';
 import type { RecipientRow } from './core/recipients.js';
 import { describeIoError, loadCampaign, type Campaign } from './io/campaign.js';
 import { attachmentNames, forEachRecipient } from './campaign-recipients.js';
@@ -42,6 +42,8 @@ export interface PlanResult {
 }
 
 export interface PlanOptions {
+  /** Render the plain-text part too (default true; validate does without). */
+  text?: boolean;
   /** Called for each message in file order; the plan never holds them all. */
   onMessage?: (message: PlannedMessage) => void | Promise<void>;
   onSuppressed?: (row: SuppressedRow) => void | Promise<void>;
@@ -94,7 +96,7 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
     result.rows = summary.rows;
     return finish(result);
   }
-  const renderer = new RowRenderer(campaign, template, diagnostics);
+  const renderer = new RowRenderer(campaign, template, diagnostics, options.text ?? true);
   const summary = await forEachRecipient(campaign, diagnostics, async (row) => {
     if (suppressed.has(row.key)) {
       const s = { line: row.line, email: row.email, key: row.key };
@@ -147,19 +149,26 @@ class RowRenderer {
   private readonly missingLanguages = new Map<string, number[]>();
   private readonly outputWarnings = new Map<string, number[]>();
   private readonly blankValues = new Map<string, number[]>();
+  private readonly checkedShapes = new Set<string>();
+  private readonly blockVariables: string[];
+  private readonly variables: VariableUse[];
 
   constructor(
     private readonly campaign: Campaign,
     private readonly template: CompiledTemplate,
     private readonly diagnostics: Diagnostic[],
+    private readonly withText: boolean,
   ) {
+    // Name the main message's line before a variant's or a partial's.
+    this.variables = [...template.variables].sort((a, b) => Number(a.file !== campaign.template.path) - Number(b.file !== campaign.template.path));
     // A blank value matters only where it would show: not as a block's argument, not inside a
     // block (`{{#if liaison_name}}…{{liaison_phone}}…{{/if}}`), not with a `default` fallback.
     const optional = new Set(template.variables.filter((v) => v.block || v.conditional || v.helper === 'default').map((v) => v.name));
     this.valueVariables = new Map();
-    for (const v of template.variables) {
+    for (const v of this.variables) {
       if (!optional.has(v.name) && !this.valueVariables.has(v.name)) this.valueVariables.set(v.name, v);
     }
+    this.blockVariables = [...new Set(template.variables.filter((v) => v.block).map((v) => v.name))];
     this.requiredColumns = new Set(campaign.config.required);
     const url = campaign.config.unsubscribe?.url;
     if (url) this.unsubscribeUrl = Handlebars.compile(url, { noEscape: true, strict: false });
@@ -169,18 +178,31 @@ class RowRenderer {
     const { config } = this.campaign;
     const data = this.dataFor(row);
     const language = this.languageFor(row);
-    const content = this.template.render(data, language === config.language ? undefined : language);
-    if (/[\r\n]/.test(content.subject)) {
+    const content = this.template.render(data, language === config.language ? undefined : language, { text: this.withText });
+    if (content.subjectLineBreak) {
       this.diagnostics.push(
         error(this.campaign.recipients.path, row.line, 'the subject for this row contains a line break, and a subject is a header', 'remove the line break from the values the subject uses'),
       );
       return undefined;
     }
-    const warnings = checkRenderedMessage(content);
+    const warnings = this.needsFullCheck(row, data, language) ? checkRenderedMessage(content) : checkSize(content);
     for (const w of warnings) pushLine(this.outputWarnings, w, row.line);
     const message: PlannedMessage = { row, language, content, warnings, attachments: await this.attachmentsFor(row) };
     if (this.unsubscribeUrl) message.unsubscribeUrl = this.unsubscribeUrl(mapValues(data, (v) => encodeURIComponent(String(v))));
     return message;
+  }
+
+  /**
+   * The output checks (alt text, leftover braces) read the whole message. Two messages of the
+   * same language whose blocks all go the same way differ only in their values, so one full
+   * check per such shape suffices, plus one for any row whose values contain braces.
+   */
+  private needsFullCheck(row: RecipientRow, data: Record<string, string>, language: string): boolean {
+    for (const v of Object.values(row.fields)) if (v.includes('{{') || v.includes('}}')) return true;
+    const shape = `${language}\0${this.blockVariables.map((name) => ((data[name] ?? '') === '' ? '0' : '1')).join('')}`;
+    if (this.checkedShapes.has(shape)) return false;
+    this.checkedShapes.add(shape);
+    return true;
   }
 
   /** Row values, blanks filled from config defaults; a used value left blank is reported. */
@@ -226,7 +248,7 @@ class RowRenderer {
     if (header.length === 0) return;
     const provided = new Set([...header, ...Object.keys(this.campaign.config.defaults), 'email']);
     const reported = new Set<string>();
-    for (const v of this.template.variables) {
+    for (const v of this.variables) {
       if (provided.has(v.name) || reported.has(v.name)) continue;
       reported.add(v.name);
       diagnostics.push(

@@ -5,11 +5,7 @@ export const GMAIL_CLIP_BYTES = 102 * 1024;
 
 /** Problems a reviewer should hear about in one rendered message; none stops a send. */
 export function checkRenderedMessage(content: RenderedContent): string[] {
-  const warnings: string[] = [];
-  const bytes = Buffer.byteLength(content.html, 'utf8');
-  if (bytes > GMAIL_CLIP_BYTES) {
-    warnings.push(`the HTML is ${Math.ceil(bytes / 1024)} KB: Gmail clips messages over 102 KB, hiding the end of the message (and its unsubscribe link)`);
-  }
+  const warnings = checkSize(content);
   for (const src of imagesWithoutAlt(content.html)) {
     warnings.push(`an image has no alt text (${src}): screen readers and clients that block images show nothing; add alt="…" to its <mj-image>`);
   }
@@ -17,10 +13,19 @@ export function checkRenderedMessage(content: RenderedContent): string[] {
     if (hasBraces(href)) warnings.push(`a link still contains Handlebars braces: ${href}`);
   }
   for (const [part, value] of [['subject', content.subject], ['text part', content.text], ['preheader', content.preheader ?? '']] as const) {
-    const leftover = /\{\{[^\n]{0,40}|[^\n]{0,40}\}\}/.exec(value);
-    if (leftover) warnings.push(`the ${part} still contains Handlebars braces: "${leftover[0].trim()}"`);
+    const leftover = braceContext(value);
+    if (leftover !== undefined) warnings.push(`the ${part} still contains Handlebars braces: "${leftover}"`);
   }
   return warnings;
+}
+
+/** The one check that depends on every value's length: cheap enough for every message. */
+export function checkSize(content: RenderedContent): string[] {
+  // UTF-16 length is a lower bound of the UTF-8 size: count bytes only when it could matter.
+  if (content.html.length * 3 <= GMAIL_CLIP_BYTES) return [];
+  const bytes = Buffer.byteLength(content.html, 'utf8');
+  if (bytes <= GMAIL_CLIP_BYTES) return [];
+  return [`the HTML is ${Math.ceil(bytes / 1024)} KB: Gmail clips messages over 102 KB, hiding the end of the message (and its unsubscribe link)`];
 }
 
 function imagesWithoutAlt(html: string): string[] {
@@ -39,6 +44,22 @@ function hrefs(html: string): string[] {
 function attribute(tag: string, name: string): string | undefined {
   const m = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i').exec(tag);
   return m ? (m[1] ?? m[2] ?? m[3]) : undefined;
+}
+
+/**
+ * The first leftover braces with a little of their line, or undefined. indexOf, not a regular
+ * expression: this runs on every message's text part, and a backtracking pattern there cost
+ * more than rendering the message.
+ */
+function braceContext(value: string): string | undefined {
+  const candidates = [value.indexOf('{{'), value.indexOf('}}')].filter((i) => i !== -1);
+  if (candidates.length === 0) return undefined;
+  const at = Math.min(...candidates);
+  const lineStart = value.lastIndexOf('\n', at) + 1;
+  const lineEnd = value.indexOf('\n', at);
+  const line = value.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
+  const column = at - lineStart;
+  return line.slice(Math.max(0, column - 40), column + 42).trim();
 }
 
 function hasBraces(value: string): boolean {

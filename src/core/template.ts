@@ -35,6 +35,8 @@ export interface RenderedContent {
   preheader?: string;
   html: string;
   text: string;
+  /** A value put a line break into the subject (flattened here; the planner reports it). */
+  subjectLineBreak?: boolean;
 }
 
 export interface CompiledTemplate {
@@ -43,7 +45,12 @@ export interface CompiledTemplate {
   /** Language codes with their own variant. */
   languages: string[];
   /** Render one recipient; `language` picks message.<language>.mjml, else the main message. */
-  render(data: Record<string, unknown>, language?: string): RenderedContent;
+  render(data: Record<string, unknown>, language?: string, options?: RenderOptions): RenderedContent;
+}
+
+export interface RenderOptions {
+  /** false: skip the plain-text part (validate checks without it); text is then ''. */
+  text?: boolean;
 }
 
 export const CONFIG_FILE_FOR_SUBJECT = 'bulletin.json';
@@ -103,17 +110,20 @@ export async function compileTemplate(input: TemplateInput): Promise<{ template?
   const template: CompiledTemplate = {
     variables: uniqueVariables(shared.variables),
     languages: [...compiled.keys()],
-    render(data, language) {
+    render(data, language, options) {
       const variant = (language && compiled.get(language.trim().toLowerCase())) || main;
-      return renderVariant(variant, data);
+      return renderVariant(variant, data, options?.text ?? true);
     },
   };
   return { template, diagnostics: result.diagnostics };
 }
 
-function renderVariant(variant: CompiledVariant, data: Record<string, unknown>): RenderedContent {
+function renderVariant(variant: CompiledVariant, data: Record<string, unknown>, withText: boolean): RenderedContent {
   const html = variant.html(data);
-  const content: RenderedContent = { subject: oneLine(variant.subject(data)), html, text: variant.text(data, html) };
+  const subject = variant.subject(data).trim();
+  const content: RenderedContent = { subject: oneLine(subject), html, text: withText ? variant.text(data, html) : '' };
+  // The subject's own text is one line, so a break here came from a value: header injection.
+  if (/[\r\n]/.test(subject)) content.subjectLineBreak = true;
   if (variant.preheader) content.preheader = oneLine(variant.preheader(data));
   return content;
 }

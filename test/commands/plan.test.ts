@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { formatLocation } from '../../src/core/diagnostics.js';
+import { planCampaign, type PlannedMessage } from '../../src/plan.js';
+import { exampleCampaign, schoolRows } from '../helpers/cli.js';
+
+async function plan(recipients: string, settings: Record<string, unknown> = {}) {
+  const campaign = await exampleCampaign({ recipients, settings });
+  const messages: PlannedMessage[] = [];
+  const result = await planCampaign(campaign, { onMessage: (m) => void messages.push(m) });
+  return { result, messages, problems: result.diagnostics.map((d) => `${formatLocation(d)}: ${d.severity}: ${d.message}`) };
+}
+
+describe('planCampaign', () => {
+  it('makes a line break in a value that reaches the subject an error on that row, never a second header', async () => {
+    const rows = `${schoolRows(2)}head3@school3.example.org,Head 3,"Evil School\r\nBcc: everyone@example.com",Area,HS-3,en,\n`;
+    const { result, messages, problems } = await plan(rows);
+    expect(result.ok).toBe(false);
+    expect(problems).toContain('recipients.csv:4: error: the subject for this row contains a line break, and a subject is a header');
+    expect(messages.map((m) => m.row.line)).toEqual([2, 3]);
+  });
+
+  it('warns about a blank value the message shows, naming the rows, but not about values inside a block or a block argument', async () => {
+    const rows = 'email,contact_name,school,area,school_ref,language,note\na@example.org,Ann,Oak School,,HS-1,en,\nb@example.org,Bob,Elm School,North,HS-2,en,\n';
+    const { result, problems } = await plan(rows);
+    expect(result.ok).toBe(true);
+    expect(problems.filter((p) => p.includes('warning'))).toEqual([
+      expect.stringMatching(/^recipients\.csv:2: warning: "area" is blank on line 2, and the template uses it \(message\.mjml:\d+\)$/) as unknown,
+    ]);
+  });
+
+  it('makes a blank value in a required column an error', async () => {
+    const rows = 'email,contact_name,school,area,school_ref,language,note\na@example.org,Ann,,North,HS-1,en,\n';
+    const { problems } = await plan(rows);
+    expect(problems).toContain('recipients.csv:2: error: "school" is blank, and bulletin.json marks it required');
+  });
+
+  it('reports a template variable no column or default provides at its template line', async () => {
+    const rows = 'email,contact_name,school,school_ref,language,note\na@example.org,Ann,Oak,HS-1,en,\n';
+    const { problems } = await plan(rows);
+    expect(problems.some((p) => /^message\.mjml:\d+:\d+: error: the template uses "area", but recipients\.csv has no such column and bulletin\.json no default$/.test(p))).toBe(true);
+  });
+
+  it('skips the plain-text part when asked, as validate does', async () => {
+    const campaign = await exampleCampaign();
+    const texts: string[] = [];
+    await planCampaign(campaign, { text: false, onMessage: (m) => void texts.push(m.content.text) });
+    expect(texts.every((t) => t === '')).toBe(true);
+    await planCampaign(campaign, { onMessage: (m) => void texts.push(m.content.text) });
+    expect(texts.at(-1)).toContain('Dear ');
+  });
+});
