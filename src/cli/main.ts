@@ -10,6 +10,11 @@ type Action = () => Promise<ExitCode>;
 /** The one place that sets process.exitCode. Commands are imported lazily so --help stays instant. */
 export async function main(argv: string[]): Promise<void> {
   configureColor(argv, process.env);
+  // `bulletin report | head`: the reader went away; stop quietly instead of printing a stack.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

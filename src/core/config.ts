@@ -30,7 +30,7 @@ export const configSchema = z
     textTemplate: z
       .string()
       .optional()
-      .describe('Optional hand-written plain-text part (Handlebars); default: derived from the HTML.'),
+      .describe('Hand-written plain-text part (Handlebars); default: message.txt.hbs beside the template if it exists, else derived from the HTML.'),
     partials: z.string().default('partials').describe('Folder of partials, registered by file name without extension.'),
     recipients: z.string().default('recipients.csv').describe('The recipients CSV, relative to the campaign folder.'),
     columns: z

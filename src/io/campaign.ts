@@ -53,7 +53,9 @@ export async function loadCampaign(dirArg: string): Promise<LoadResult> {
   const template = await readCampaignFile(dir, config.template, diagnostics, 'the message template named by "template" in bulletin.json');
   const variants = await readVariants(dir, config.template);
   const partials = await readPartials(dir, config.partials);
-  const textTemplate = config.textTemplate ? await readCampaignFile(dir, config.textTemplate, diagnostics, 'the text template named by "textTemplate"') : undefined;
+  const textTemplate = config.textTemplate
+    ? await readCampaignFile(dir, config.textTemplate, diagnostics, 'the text template named by "textTemplate"')
+    : await readOptionalFile(dir, handWrittenTextName(config.template));
   const attachmentFiles = await listFiles(path.join(dir, 'attachments'));
   for (const [i, file] of config.attachments.entries()) {
     if (!(await exists(path.join(dir, file)))) {
@@ -93,6 +95,17 @@ async function readCampaignFile(dir: string, rel: string, diagnostics: Diagnosti
     diagnostics.push(error(rel, undefined, `cannot read ${what}: ${describeIoError(err)}`));
     return undefined;
   }
+}
+
+/** message.mjml → message.txt.hbs: a hand-written text part, used when present. */
+function handWrittenTextName(template: string): string {
+  const ext = path.extname(template);
+  return `${template.slice(0, template.length - ext.length)}.txt.hbs`;
+}
+
+async function readOptionalFile(dir: string, rel: string): Promise<TextFile | undefined> {
+  const text = await readFile(path.join(dir, rel), 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : { path: rel, text };
 }
 
 async function readVariants(dir: string, template: string): Promise<Record<string, TextFile>> {

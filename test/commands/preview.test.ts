@@ -82,4 +82,12 @@ describe('previewCampaign', () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ by: 'Priya Shah', note: 'looks right', counts: { messages: 12 } });
   });
+
+  it('uses a hand-written message.txt.hbs for the plain-text part when the campaign has one', async () => {
+    const campaign = await exampleCampaign();
+    await writeFile(path.join(campaign, 'message.txt.hbs'), 'Dear {{contact_name}},\n\nA & B for {{school}}.\n');
+    await previewCampaign(campaign, { now, limit: 1 });
+    const text = await readFile(path.join(campaign, 'preview', 'messages', '0001-head@kestlebury-primary.example.org.txt'), 'utf8');
+    expect(text).toBe('Dear Joanna Pettifer,\n\nA & B for Kestlebury Primary School.\n');
+  });
 });
