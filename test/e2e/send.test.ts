@@ -100,6 +100,20 @@ describe('bulletin send over SMTP', () => {
     expect(sink.received).toHaveLength(12);
   });
 
+  it('takes the transport from a .env file in the campaign folder, and never shows its password', async () => {
+    sink = await startSmtpSink({ auth: { user: 'comms', pass: 's3cret-pass' } });
+    const campaign = await exampleCampaign({ settings: { requireApproval: false }, recipients: schoolRows(3) });
+    await writeFile(path.join(campaign, '.env'), `# mail server\nBULLETIN_TRANSPORT=${sink.url}\n`);
+    const result = await bulletin(['send', campaign, '--yes']);
+    expect(result.code).toBe(0);
+    expect(sink.received).toHaveLength(3);
+    expect(sink.logins).toContain('comms');
+    expect(result.stderr).toContain(`transport    smtp://comms:***@127.0.0.1:${sink.port}`);
+    expect(result.stderr).toContain('.env)');
+    const everything = result.stdout + result.stderr + (await readFile(path.join(campaign, 'runs', (await readdir(path.join(campaign, 'runs')))[0]!, 'run.json'), 'utf8'));
+    expect(everything).not.toContain('s3cret-pass');
+  });
+
   it('refuses to send without a terminal and without --yes, after showing the summary', async () => {
     sink = await startSmtpSink();
     const campaign = await exampleCampaign({ settings: { requireApproval: false } });
