@@ -10,17 +10,19 @@ type Action = () => Promise<ExitCode>;
 /** The one place that sets process.exitCode. Commands are imported lazily so --help stays instant. */
 export async function main(argv: string[]): Promise<void> {
   configureColor(argv, process.env);
-  // `bulletin report | head`: the reader went away; stop quietly instead of printing a stack.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
-    throw err;
-  });
+  if (!process.stdout.listeners('error').includes(endQuietlyOnClosedPipe)) process.stdout.on('error', endQuietlyOnClosedPipe);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = reportFailure(err);
   }
+}
+
+/** `bulletin report | head`: the reader went away; stop quietly instead of printing a stack. */
+function endQuietlyOnClosedPipe(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  throw err;
 }
 
 function buildProgram(): Command {

@@ -2,12 +2,12 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, FIXTURES, ROOT, STACK_TRACE, bulletin, ensureBuilt, type BinResult } from './bin.js';
+import { BIN, FIXTURES, ROOT, STACK_TRACE, bulletin, requireBuild, type CliResult } from '../helpers/cli.js';
 
 let scratch: string;
 
 beforeAll(async () => {
-  ensureBuilt();
+  requireBuild();
   scratch = await mkdtemp(path.join(tmpdir(), 'bulletin-e2e-'));
 });
 
@@ -15,7 +15,7 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-function expectNoStack(result: BinResult): void {
+function expectNoStack(result: CliResult): void {
   expect(result.stdout).not.toMatch(STACK_TRACE);
   expect(result.stderr).not.toMatch(STACK_TRACE);
 }
@@ -24,7 +24,7 @@ describe('bulletin --version and --help', () => {
   it('prints the package version', async () => {
     const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const result = await bulletin(['--version']);
-    expect(result).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect(result).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 
   it('prints the program help', async () => {
@@ -70,7 +70,7 @@ describe('bulletin init', () => {
     expect(path.resolve(dir, config.$schema)).toBe(path.join(ROOT, 'schema', 'bulletin.schema.json'));
 
     const validate = await bulletin(['validate', dir]);
-    expect(validate).toEqual({ code: 0, stdout: '✔ ready: 12 recipients, 0 errors, 0 warnings\n', stderr: '' });
+    expect(validate).toMatchObject({ code: 0, stdout: '✔ ready: 12 recipients, 0 errors, 0 warnings\n', stderr: '' });
   });
 
   it('never overwrites: a second run keeps an edited file and says so', async () => {
@@ -169,7 +169,7 @@ describe('bulletin validate', () => {
 
   it('stops with one line and exit 2 when the folder does not exist', async () => {
     const result = await bulletin(['validate', 'fixtures/no-such-campaign']);
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       code: 2,
       stdout: '',
       stderr: 'bulletin: campaign folder "fixtures/no-such-campaign" does not exist\n  hint: run `bulletin init <folder>` to create one\n',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, bulletin, ensureBuilt } from './bin.js';
+import { FIXTURES, bulletin, requireBuild } from '../helpers/cli.js';
 
 const ROWS = 100_000;
 
@@ -29,7 +29,7 @@ async function writeRecipients(file: string): Promise<void> {
 let scratch: string;
 
 beforeAll(async () => {
-  ensureBuilt();
+  requireBuild();
   scratch = await mkdtemp(path.join(tmpdir(), 'bulletin-large-'));
 });
 

@@ -1,5 +1,5 @@
 /** Run the real bin/bulletin.js as a user would, asynchronously (tests may run an SMTP server in-process). */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = path.join(ROOT, 'bin', 'bulletin.js');
+export const FIXTURES = path.join(ROOT, 'fixtures');
 
 export interface CliResult {
   code: number | null;
@@ -16,16 +17,24 @@ export interface CliResult {
   stderr: string;
 }
 
-export function requireBuild(): void {
-  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+export interface CliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Options for node itself, e.g. a small heap. */
+  nodeArgs?: string[];
 }
 
-export function startBulletin(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: options.cwd ?? ROOT,
-    env: { ...process.env, NO_COLOR: '1', BULLETIN_TRANSPORT: '', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** `npm ci` builds dist/ (prepare); build here only when it is missing, e.g. on a fresh checkout. */
+export function requireBuild(): void {
+  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+}
+
+export function startBulletin(args: string[], options: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...options.env };
+  delete env.FORCE_COLOR;
+  delete env.BULLETIN_DEBUG;
+  if (!options.env?.BULLETIN_TRANSPORT) delete env.BULLETIN_TRANSPORT;
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -34,12 +43,12 @@ export function startBulletin(args: string[], options: { cwd?: string; env?: Nod
   return { child, done };
 }
 
-export function bulletin(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function bulletin(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return startBulletin(args, options).done;
 }
 
-/** No stack traces and no raw JS errors ever reach a user. */
-export const STACK_TRACE = /\n\s+at .+\(.+:\d+:\d+\)|TypeError|ReferenceError|SyntaxError: /;
+/** What a stack trace or a raw exception looks like in output: none ever reaches a user. */
+export const STACK_TRACE = /\n\s+at |\b(?:TypeError|ReferenceError|SyntaxError|RangeError)\b|\bError:|unexpected failure/;
 
 /** A fresh copy of an example campaign in a temp folder, with settings changed as given. */
 export async function exampleCampaign(options: { example?: string; settings?: Record<string, unknown>; recipients?: string } = {}): Promise<string> {
