@@ -228,7 +228,9 @@ describe('crash safety', () => {
     let finished = false;
     const kills = [150, 400, 250, 600, 350];
     for (let round = 0; round < 12 && !finished; round++) {
-      const started = (await readdir(path.join(campaign, 'runs')).catch(() => [])).length > 0;
+      // A kill can land between creating a run folder and writing its run.json: such a folder is no run.
+      const runs = await readdir(path.join(campaign, 'runs')).catch(() => [] as string[]);
+      const started = (await Promise.all(runs.map((r) => readFile(path.join(campaign, 'runs', r, 'run.json')).then(() => true, () => false)))).some(Boolean);
       const args = ['send', campaign, '--yes', '--transport', sink.url, ...(started ? ['--resume'] : [])];
       const { child, done } = startBulletin(args);
       const delay = kills[round];
