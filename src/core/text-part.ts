@@ -159,7 +159,7 @@ function collapse(value: unknown): unknown {
   return value;
 }
 
-const RUN_WITH_FENCE = /[ \t\r\n\f\u200b\uE002\uE003]*[\uE002\uE003][ \t\r\n\f\u200b\uE002\uE003]*/g;
+const RUN_CHARS = new Set([' ', '\t', '\r', '\n', '\f', '\u200b', VALUE_START, VALUE_END]);
 
 /**
  * Tidy the whitespace next to values the way html-to-text tidies whitespace in HTML, then
@@ -168,30 +168,49 @@ const RUN_WITH_FENCE = /[ \t\r\n\f\u200b\uE002\uE003]*[\uE002\uE003][ \t\r\n\f\u
  * - with line breaks: the largest group of them between two fences (a false {{#if}} around a
  *   paragraph leaves one paragraph break, not two), then the indentation html-to-text itself
  *   wrote after the last one (a list's " * "), not the leading spaces of a value.
+ * Runs are found from the fences with indexOf: a regular expression starting a match at every
+ * run of spaces cost more than rendering the message.
  */
 export function tidyAroundValues(text: string): string {
-  let depth = 0; // > 0 inside a value's fences
-  return text.replace(RUN_WITH_FENCE, (run: string, offset: number) => {
-    let breaks = 0;
-    let group = 0;
-    let whitespace = false;
-    let indentation = '';
-    for (const ch of run) {
-      if (ch === VALUE_START || ch === VALUE_END) {
-        depth += ch === VALUE_START ? 1 : -1;
-        group = 0;
-        continue;
-      }
-      whitespace = true;
-      if (ch === '\n') {
-        breaks = Math.max(breaks, ++group);
-        indentation = '';
-      } else if (depth === 0 && ch !== '\r') {
-        indentation += ch;
-      }
+  const state = { depth: 0 }; // depth > 0: inside a value's fences
+  let out = '';
+  let done = 0;
+  for (let fence = nextFence(text, 0); fence !== -1; fence = nextFence(text, done)) {
+    let start = fence;
+    while (start > done && RUN_CHARS.has(text[start - 1]!)) start--;
+    let end = fence + 1;
+    while (end < text.length && RUN_CHARS.has(text[end]!)) end++;
+    out += text.slice(done, start) + tidyRun(text.slice(start, end), start === 0 || end === text.length, state);
+    done = end;
+  }
+  return out + text.slice(done);
+}
+
+function nextFence(text: string, from: number): number {
+  const a = text.indexOf(VALUE_START, from);
+  const b = text.indexOf(VALUE_END, from);
+  return a === -1 ? b : b === -1 ? a : Math.min(a, b);
+}
+
+function tidyRun(run: string, atEdge: boolean, state: { depth: number }): string {
+  let breaks = 0;
+  let group = 0;
+  let whitespace = false;
+  let indentation = '';
+  for (const ch of run) {
+    if (ch === VALUE_START || ch === VALUE_END) {
+      state.depth += ch === VALUE_START ? 1 : -1;
+      group = 0;
+      continue;
     }
-    const atEdge = offset === 0 || offset + run.length === text.length;
-    if (!whitespace || atEdge) return '';
-    return breaks === 0 ? ' ' : '\n'.repeat(breaks) + indentation;
-  });
+    whitespace = true;
+    if (ch === '\n') {
+      breaks = Math.max(breaks, ++group);
+      indentation = '';
+    } else if (state.depth === 0 && ch !== '\r') {
+      indentation += ch;
+    }
+  }
+  if (!whitespace || atEdge) return '';
+  return breaks === 0 ? ' ' : '\n'.repeat(breaks) + indentation;
 }
