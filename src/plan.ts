@@ -152,6 +152,7 @@ class RowRenderer {
   private readonly checkedShapes = new Set<string>();
   private readonly blockVariables: string[];
   private readonly variables: VariableUse[];
+  private readonly valueNames: string[];
 
   constructor(
     private readonly campaign: Campaign,
@@ -168,6 +169,7 @@ class RowRenderer {
     for (const v of this.variables) {
       if (!optional.has(v.name) && !this.valueVariables.has(v.name)) this.valueVariables.set(v.name, v);
     }
+    this.valueNames = [...this.valueVariables.keys()];
     this.blockVariables = [...new Set(template.variables.filter((v) => v.block).map((v) => v.name))];
     this.requiredColumns = new Set(campaign.config.required);
     const url = campaign.config.unsubscribe?.url;
@@ -208,10 +210,14 @@ class RowRenderer {
   /** Row values, blanks filled from config defaults; a used value left blank is reported. */
   private dataFor(row: RecipientRow): Record<string, string> {
     const defaults = this.campaign.config.defaults;
-    const data: Record<string, string> = { ...defaults };
-    for (const [k, v] of Object.entries(row.fields)) if (v !== '' || !(k in defaults)) data[k] = v;
+    const data: Record<string, string> = {};
+    for (const k in defaults) data[k] = defaults[k]!;
+    for (const k in row.fields) {
+      const v = row.fields[k]!;
+      if (v !== '' || data[k] === undefined) data[k] = v;
+    }
     data.email = row.email;
-    for (const name of this.valueVariables.keys()) {
+    for (const name of this.valueNames) {
       if (data[name] === '' && !this.requiredColumns.has(name)) pushLine(this.blankValues, name, row.line);
     }
     return data;
