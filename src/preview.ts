@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApprovalState } from './core/approval.js';
 import { countBySeverity, formatLocation } from './core/diagnostics.js';
+import { safeFileName } from './core/file-names.js';
 import { renderGalleryHtml, type GalleryData, type GalleryEntry } from './core/gallery.js';
 import { messageIdFor, senderAddress } from './core/message.js';
 import type { Campaign } from './io/campaign.js';
@@ -137,11 +138,6 @@ async function previewEntry(campaign: Campaign, outDir: string, message: Planned
   await writeFile(path.join(outDir, rel('eml')), eml);
   entry.files = { html: rel('html'), text: rel('txt'), eml: rel('eml') };
   return entry;
-}
-
-/** Letters, digits and a few safe marks only; the sequence number keeps names unique. */
-export function safeFileName(email: string): string {
-  return email.replace(/[^A-Za-z0-9@._-]/g, '_').slice(0, 64);
 }
 
 /** The header block of the .eml, unfolded: exactly what the server will see. */

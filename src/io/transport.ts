@@ -33,6 +33,7 @@ import { mkdir, open, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { OutgoingMessage } from '../core/outgoing.js';
+import { safeFileName } from '../core/file-names.js';
 
 // ---------------------------------------------------------------------------------------------
 // Transport URLs
@@ -334,10 +335,6 @@ async function openOutbox(dir: string, sign: Signer): Promise<DeliveryTransport>
     verify: () => Promise.resolve(undefined),
     close: () => Promise.resolve(),
   };
-}
-
-function safeFileName(address: string): string {
-  return address.toLowerCase().replace(/[^a-z0-9@._-]+/g, '_').slice(0, 100);
 }
 
 /** Write a temporary file, sync it, then rename: a crash never leaves half a message behind. */
