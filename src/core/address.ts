@@ -23,7 +23,8 @@ export function checkAddress(raw: string): AddressCheck {
   const parsed = emailAddresses.parseOneAddress({ input: value, rfc6532: true });
   if (!parsed || parsed.type !== 'mailbox') return { ok: false, reason: `"${value}" is not a valid email address` };
   const labels = parsed.domain.split('.');
-  if (labels.length < 2 || !labels.every((l) => HOSTNAME_LABEL.test(l))) {
+  // A top-level domain is never all digits (a@example.123 is a typo, not an address).
+  if (labels.length < 2 || !labels.every((l) => HOSTNAME_LABEL.test(l)) || /^\d+$/.test(labels.at(-1)!)) {
     return { ok: false, reason: `"${value}" has no valid internet domain after the @` };
   }
   return normalised(parsed.address);

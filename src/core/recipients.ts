@@ -84,7 +84,7 @@ export async function parseRecipients(
       if (!header) {
         header = item.record.map((h) => h.trim());
         diagnostics.push(...checkHeader(header, options));
-        emailIndex = header.indexOf(options.emailColumn);
+        emailIndex = columnIndex(header, options.emailColumn);
         if (emailIndex === -1) break;
         continue;
       }
@@ -128,6 +128,15 @@ function startLine(endLine: number, raw: string): number {
   return endLine - newlines;
 }
 
+/** The column by its exact name, else by the same name in another case ("Email" for "email"). */
+export function columnIndex(header: readonly string[], name: string): number {
+  const exact = header.indexOf(name);
+  if (exact !== -1) return exact;
+  const folded = header.map((h) => h.toLowerCase());
+  const first = folded.indexOf(name.toLowerCase());
+  return first !== -1 && folded.lastIndexOf(name.toLowerCase()) === first ? first : -1;
+}
+
 function checkHeader(header: string[], options: RecipientOptions): Diagnostic[] {
   const { file } = options;
   const out: Diagnostic[] = [];
@@ -141,7 +150,7 @@ function checkHeader(header: string[], options: RecipientOptions): Diagnostic[] 
     if (earlier !== undefined) out.push(error(file, 1, `column "${name}" appears twice (columns ${earlier + 1} and ${i + 1})`, 'rename or remove one of them'));
     else firstAt.set(name.toLowerCase(), i);
   });
-  if (!header.includes(options.emailColumn)) {
+  if (columnIndex(header, options.emailColumn) === -1) {
     const guess = closest(options.emailColumn, header.filter((h) => h !== ''));
     out.push(
       error(

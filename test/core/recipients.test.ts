@@ -137,4 +137,10 @@ describe('parseRecipients', () => {
     expect((await parse('\n\n\n')).problems).toEqual(['1: error: the file is empty']);
     expect((await parse('email,name\n\n\n')).problems).toEqual(['2: error: no recipients: the file has a header but no rows']);
   });
+
+  it('accepts the email column in another case, so a spreadsheet header "Email" works', async () => {
+    const { rows, problems } = await parse('Email,name\nA@Example.org,Ann\n');
+    expect(problems).toEqual([]);
+    expect(rows.map((r) => r.email)).toEqual(['A@example.org']);
+  });
 });
