@@ -5,13 +5,7 @@ import { open, readFile } from 'node:fs/promises';
  * never fatal. A missing file is empty.
  */
 export async function readJsonLines<T>(file: string): Promise<{ records: T[]; torn: number }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], torn: 0 };
-    throw err;
-  }
+  const text = await readTextIfExists(file);
   const records: T[] = [];
   let torn = 0;
   for (const line of text.split('\n')) {
@@ -23,6 +17,16 @@ export async function readJsonLines<T>(file: string): Promise<{ records: T[]; to
     }
   }
   return { records, torn };
+}
+
+/** A file's text, or '' when it does not exist (yet): a log nobody has written to is empty. */
+export async function readTextIfExists(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
+  }
 }
 
 /** Append one record and fsync before returning: on disk before anything acts on it. */

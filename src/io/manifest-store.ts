@@ -10,6 +10,7 @@ import { open, readFile, readdir, rename, mkdir, type FileHandle } from 'node:fs
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { MANIFEST_STATES, type ManifestRecord } from '../core/manifest.js';
+import { readTextIfExists } from './jsonl.js';
 
 export const RUNS_DIR = 'runs';
 export const MANIFEST_FILE = 'manifest.jsonl';
@@ -97,14 +98,7 @@ export interface ManifestContents {
 
 /** Reads a manifest, skipping (and reporting) lines that are not complete records. */
 export async function readManifest(path: string): Promise<ManifestContents> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], skipped: [] };
-    throw error;
-  }
-  return parseManifest(text);
+  return parseManifest(await readTextIfExists(path));
 }
 
 export function parseManifest(text: string): ManifestContents {
