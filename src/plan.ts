@@ -111,7 +111,7 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
     await options.onMessage?.(message);
   });
   result.rows = summary.rows;
-  renderer.checkColumns(summary.header, diagnostics);
+  renderer.checkColumns(summary.header);
   renderer.flushWarnings();
   if (result.suppressed.length > 0) {
     const lines = result.suppressed.map((s) => s.line);
@@ -250,14 +250,14 @@ class RowRenderer {
   }
 
   /** A variable nothing provides is an error at its template line. */
-  checkColumns(header: string[], diagnostics: Diagnostic[]): void {
+  checkColumns(header: string[]): void {
     if (header.length === 0) return;
     const provided = new Set([...header, ...Object.keys(this.campaign.config.defaults), 'email']);
     const reported = new Set<string>();
     for (const v of this.variables) {
       if (provided.has(v.name) || reported.has(v.name)) continue;
       reported.add(v.name);
-      diagnostics.push(
+      this.diagnostics.push(
         error(v.file, v.line, `the template uses "${v.name}", but ${this.campaign.recipients.path} has no such column and bulletin.json no default`, `add a "${v.name}" column, or set "defaults": {"${v.name}": "…"} in bulletin.json`, v.column),
       );
     }

@@ -8,7 +8,7 @@ import type { ApprovalRecord } from './core/approval.js';
 import { CampaignError } from './io/campaign.js';
 import { approvalStateOf, readApprovals } from './io/approvals.js';
 import { Channel } from './io/channel.js';
-import { runDelivery, type DeliveryEvent, type DeliveryResult } from './io/deliver.js';
+import { runDelivery, type DeliveryEvent, type DeliveryOptions, type DeliveryResult } from './io/deliver.js';
 import { diffDigests, digestCampaign, sha256, type CampaignDigest } from './io/digest.js';
 import { acquireLock } from './io/lock.js';
 import { createRun, listRuns, readManifest, runDir, writeRunInfo, createRunId, MANIFEST_FILE, ManifestStore, type RunInfo } from './io/manifest-store.js';
@@ -104,11 +104,12 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
   const previous = run ? foldManifest(run.records) : new Map<string, ManifestRecord>();
 
   const settings = deliverySettings(prepared, request);
+  const resumeOptions = { retryFailed: request.retryFailed ?? false, resendUncertain: request.resendUncertain ?? false };
   const skipped = { sent: 0, failed: 0, uncertain: 0 };
   let toSend = 0;
   for (const key of Object.keys(rows)) {
     if (rows[key] === 'suppressed') continue;
-    const decision = resumeDecision(previous.get(key), { retryFailed: request.retryFailed ?? false, resendUncertain: request.resendUncertain ?? false });
+    const decision = resumeDecision(previous.get(key), resumeOptions);
     if (decision === 'skip-sent') skipped.sent++;
     else if (decision === 'skip-failed') skipped.failed++;
     else if (decision === 'skip-uncertain') skipped.uncertain++;
@@ -143,7 +144,7 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
     request.onNotice?.(`found a stale lock from process ${lock.stale.pid} (started ${lock.stale.startedAt}), which no longer exists: it crashed or was killed; replaced it`);
   }
   try {
-    return await deliverRun({ request, prepared, spec, summary, digest, run: run?.info, previous, settings, limit, testTo });
+    return await deliverRun({ request, prepared, spec, summary, digest, run: run?.info, previous, resumeOptions, settings, limit, testTo });
   } finally {
     await lock.release();
   }
@@ -157,13 +158,14 @@ interface DeliverRunInput {
   digest: CampaignDigest;
   run: RunInfo | undefined;
   previous: Map<string, ManifestRecord>;
+  resumeOptions: { retryFailed: boolean; resendUncertain: boolean };
   settings: DeliverySettings;
   limit: number | undefined;
   testTo: string | undefined;
 }
 
 async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
-  const { request, prepared, spec, summary, digest, previous, settings, limit, testTo } = input;
+  const { request, prepared, spec, summary, digest, previous, resumeOptions, settings, limit, testTo } = input;
   const { campaign } = prepared;
   const now = request.now();
   let info: RunInfo;
@@ -198,7 +200,7 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
           cutShort = true;
           return;
         }
-        const decision = resumeDecision(previous.get(message.row.key), { retryFailed: request.retryFailed ?? false, resendUncertain: request.resendUncertain ?? false });
+        const decision = resumeDecision(previous.get(message.row.key), resumeOptions);
         if (decision !== 'send') return;
         if (limit !== undefined && queued >= limit) {
           cutShort = true;
@@ -227,7 +229,7 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
       messages: channel,
       transport,
       store,
-      options: settings.delivery,
+      options: settings,
       ...(request.signal ? { signal: request.signal } : {}),
       ...(request.onEvent ? { onEvent: request.onEvent } : {}),
     });
@@ -248,11 +250,8 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
   return { kind: 'done', summary, runDir: dir, delivery, run, finished: info.finishedAt !== undefined };
 }
 
-interface DeliverySettings {
-  concurrency: number;
-  rate?: Rate;
-  delivery: Parameters<typeof runDelivery>[0]['options'];
-}
+/** runDelivery's options, with the rate already parsed (the estimate needs it as numbers). */
+type DeliverySettings = DeliveryOptions & { rate?: Rate };
 
 function deliverySettings(prepared: PreparedCampaign, request: SendRequest): DeliverySettings {
   const send = prepared.campaign.config.send;
@@ -260,11 +259,9 @@ function deliverySettings(prepared: PreparedCampaign, request: SendRequest): Del
   const rateText = request.rate ?? send.rate;
   const rate = rateText === undefined ? undefined : parseRate(rateText);
   if (rateText !== undefined && !rate) throw new CampaignError(`cannot read the rate "${rateText}"`, 'write it as 10/sec, 600/min or 5000/hour');
-  const delivery: DeliverySettings['delivery'] = { concurrency, retries: send.retries, maxConsecutiveFailures: send.maxConsecutiveFailures };
-  if (rate) delivery.rate = rate;
-  if (send.perDomain !== undefined) delivery.perDomain = send.perDomain;
-  const settings: DeliverySettings = { concurrency, delivery };
+  const settings: DeliverySettings = { concurrency, retries: send.retries, maxConsecutiveFailures: send.maxConsecutiveFailures };
   if (rate) settings.rate = rate;
+  if (send.perDomain !== undefined) settings.perDomain = send.perDomain;
   return settings;
 }
 

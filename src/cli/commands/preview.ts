@@ -5,6 +5,7 @@ import { previewCampaign } from '../../preview.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { diagnosticsJson, printDiagnostics, problemSummary } from '../output/diagnostics.js';
 import { log, out, plural, printJson } from '../output/terminal.js';
+import { parsePositive } from '../options.js';
 
 export interface PreviewCommandOptions {
   out?: string;
@@ -62,12 +63,6 @@ export async function previewCommand(dir: string, options: PreviewCommandOptions
     out(`${chalk.red('✖')} nothing rendered: ${problemSummary(plan.diagnostics)}. Nothing was sent.`);
   }
   return exitCode;
-}
-
-export function parsePositive(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} needs a whole number of 1 or more, not "${value}"`);
-  return n;
 }
 
 function openInBrowser(file: string): void {

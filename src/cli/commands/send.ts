@@ -8,7 +8,7 @@ import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { diagnosticsJson, printDiagnostics, problemSummary } from '../output/diagnostics.js';
 import { createProgress } from '../output/progress.js';
 import { log, out, plural, printJson } from '../output/terminal.js';
-import { parsePositive } from './preview.js';
+import { parsePositive } from '../options.js';
 
 export interface SendOptions {
   transport?: string;
