@@ -1,4 +1,4 @@
-import chalk from 'chalk';
+import chalk from '../output/color.js';
 import { approveCampaign } from '../../approve.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { out, plural } from '../output/terminal.js';

@@ -1,4 +1,4 @@
-import chalk from 'chalk';
+import chalk from '../output/color.js';
 import path from 'node:path';
 import { DEFAULT_EXAMPLE, listExamples, scaffoldCampaign } from '../../io/scaffold.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';

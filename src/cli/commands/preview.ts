@@ -1,4 +1,4 @@
-import chalk from 'chalk';
+import chalk from '../output/color.js';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { previewCampaign } from '../../preview.js';

@@ -1,4 +1,4 @@
-import chalk from 'chalk';
+import chalk from '../output/color.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';

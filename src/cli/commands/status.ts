@@ -1,4 +1,4 @@
-import chalk from 'chalk';
+import chalk from '../output/color.js';
 import { loadRun } from '../../runs.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { out, plural, printJson } from '../output/terminal.js';

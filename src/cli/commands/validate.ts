@@ -1,4 +1,4 @@
-import chalk from 'chalk';
+import chalk from '../output/color.js';
 import { validateCampaign } from '../../validate.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { diagnosticsJson, printDiagnostics, problemSummary } from '../output/diagnostics.js';

@@ -1,4 +1,4 @@
-import chalk from 'chalk';
+import chalk from './color.js';
 import { countBySeverity, formatLocation, type Diagnostic } from '../../core/diagnostics.js';
 import { out, plural } from './terminal.js';
 

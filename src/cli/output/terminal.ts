@@ -1,8 +1,18 @@
-import chalk from 'chalk';
+let colorWanted = true;
+let applyColor: ((wanted: boolean) => void) | undefined;
 
-/** NO_COLOR and --no-color win over everything; chalk already goes plain when stdout is not a TTY. */
+/**
+ * NO_COLOR and --no-color win over everything; chalk already goes plain when stdout is not a TTY.
+ * Recorded here and applied by `./color.js`, which loads chalk only when a command needs it.
+ */
 export function configureColor(argv: readonly string[], env: NodeJS.ProcessEnv): void {
-  if (argv.includes('--no-color') || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) chalk.level = 0;
+  colorWanted = !(argv.includes('--no-color') || (env.NO_COLOR !== undefined && env.NO_COLOR !== ''));
+  applyColor?.(colorWanted);
+}
+
+export function whenColorConfigured(apply: (wanted: boolean) => void): void {
+  applyColor = apply;
+  apply(colorWanted);
 }
 
 export function out(line = ''): void {
