@@ -6,7 +6,7 @@ import { error, sortDiagnostics, countBySeverity, warning, type Diagnostic } fro
 import { composeMessage, type AttachmentData, type MessageInput } from './core/message.js';
 import { parseSuppressionList } from './core/suppression.js';
 import { compileTemplate, type CompiledTemplate, type RenderedContent, type VariableUse } from './core/template.js';
-import { checkRenderedMessage, checkSize } from './core/checks.js';
+import { checkRenderedMessage, checkSize, GMAIL_CLIP_BYTES } from './core/checks.js';
 import type { RecipientRow } from './core/recipients.js';
 import { describeIoError, loadCampaign, type Campaign } from './io/campaign.js';
 import { attachmentNames, forEachRecipient } from './campaign-recipients.js';
@@ -44,6 +44,12 @@ export interface PlanResult {
 export interface PlanOptions {
   /** Render the plain-text part too (default true; validate does without). */
   text?: boolean;
+  /**
+   * false: render a message's HTML only where a check reads it (the first message of each
+   * shape, values with braces, a message whose size bound comes near Gmail's clip size);
+   * other messages then have html ''. For validate and send's checking pass (default true).
+   */
+  html?: boolean;
   /** Called for each message in file order; the plan never holds them all. */
   onMessage?: (message: PlannedMessage) => void | Promise<void>;
   onSuppressed?: (row: SuppressedRow) => void | Promise<void>;
@@ -96,7 +102,7 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
     result.rows = summary.rows;
     return finish(result);
   }
-  const renderer = new RowRenderer(campaign, template, diagnostics, options.text ?? true);
+  const renderer = new RowRenderer(campaign, template, diagnostics, { html: options.html ?? true, text: options.text ?? true });
   const summary = await forEachRecipient(campaign, diagnostics, async (row) => {
     if (suppressed.has(row.key)) {
       const s = { line: row.line, email: row.email, key: row.key };
@@ -145,6 +151,7 @@ class RowRenderer {
   private readonly valueVariables: Map<string, { file: string; line: number; column: number }>;
   private readonly requiredColumns: Set<string>;
   private readonly attachmentCache = new Map<string, Buffer | null>();
+  private readonly attachmentLists = new Map<string, AttachmentData[]>();
   private readonly unsubscribeUrl?: HandlebarsTemplateDelegate;
   private readonly missingLanguages = new Map<string, number[]>();
   private readonly outputWarnings = new Map<string, number[]>();
@@ -158,7 +165,7 @@ class RowRenderer {
     private readonly campaign: Campaign,
     private readonly template: CompiledTemplate,
     private readonly diagnostics: Diagnostic[],
-    private readonly withText: boolean,
+    private readonly parts: { html: boolean; text: boolean },
   ) {
     // Name the main message's line before a variant's or a partial's.
     this.variables = [...template.variables].sort((a, b) => Number(a.file !== campaign.template.path) - Number(b.file !== campaign.template.path));
@@ -180,14 +187,18 @@ class RowRenderer {
     const { config } = this.campaign;
     const data = this.dataFor(row);
     const language = this.languageFor(row);
-    const content = this.template.render(data, language === config.language ? undefined : language, { text: this.withText });
+    const variant = language === config.language ? undefined : language;
+    const shape = this.shapeToCheck(row, data, language);
+    const html = this.parts.html || shape !== undefined || !((this.template.htmlSizeBound(data, variant) ?? Infinity) <= GMAIL_CLIP_BYTES);
+    const content = this.template.render(data, variant, { html, text: this.parts.text });
     if (content.subjectLineBreak) {
       this.diagnostics.push(
         error(this.campaign.recipients.path, row.line, 'the subject for this row contains a line break, and a subject is a header', 'remove the line break from the values the subject uses'),
       );
       return undefined;
     }
-    const warnings = this.needsFullCheck(row, data, language) ? checkRenderedMessage(content) : checkSize(content);
+    if (shape !== undefined) this.checkedShapes.add(shape);
+    const warnings = shape !== undefined ? checkRenderedMessage(content) : checkSize(content);
     for (const w of warnings) pushLine(this.outputWarnings, w, row.line);
     const message: PlannedMessage = { row, language, content, warnings, attachments: await this.attachmentsFor(row) };
     if (this.unsubscribeUrl) message.unsubscribeUrl = this.unsubscribeUrl(mapValues(data, (v) => encodeURIComponent(String(v))));
@@ -197,14 +208,13 @@ class RowRenderer {
   /**
    * The output checks (alt text, leftover braces) read the whole message. Two messages of the
    * same language whose blocks all go the same way differ only in their values, so one full
-   * check per such shape suffices, plus one for any row whose values contain braces.
+   * check per such shape suffices, plus one for any row whose values contain braces. Returns
+   * the shape when this message needs the full check (recorded once the message rendered).
    */
-  private needsFullCheck(row: RecipientRow, data: Record<string, string>, language: string): boolean {
-    for (const v of Object.values(row.fields)) if (v.includes('{{') || v.includes('}}')) return true;
+  private shapeToCheck(row: RecipientRow, data: Record<string, string>, language: string): string | undefined {
+    for (const v of Object.values(row.fields)) if (v.includes('{{') || v.includes('}}')) return BRACES;
     const shape = `${language}\0${this.blockVariables.map((name) => ((data[name] ?? '') === '' ? '0' : '1')).join('')}`;
-    if (this.checkedShapes.has(shape)) return false;
-    this.checkedShapes.add(shape);
-    return true;
+    return this.checkedShapes.has(shape) ? undefined : shape;
   }
 
   /** Row values, blanks filled from config defaults; a used value left blank is reported. */
@@ -232,10 +242,21 @@ class RowRenderer {
     return config.language;
   }
 
+  /** The same list for every row with the same attachments column value (read-only, shared). */
   private async attachmentsFor(row: RecipientRow): Promise<AttachmentData[]> {
+    const column = this.campaign.config.columns.attachments;
+    const value = column ? (row.fields[column] ?? '') : '';
+    let list = this.attachmentLists.get(value);
+    if (!list) {
+      list = await this.readAttachments(value);
+      this.attachmentLists.set(value, list);
+    }
+    return list;
+  }
+
+  private async readAttachments(columnValue: string): Promise<AttachmentData[]> {
     const { config, dir } = this.campaign;
-    const column = config.columns.attachments;
-    const files = [...config.attachments, ...(column ? attachmentNames(row.fields[column]).map((n) => path.join('attachments', n)) : [])];
+    const files = [...config.attachments, ...attachmentNames(columnValue).map((n) => path.join('attachments', n))];
     const out: AttachmentData[] = [];
     for (const rel of files) {
       let content = this.attachmentCache.get(rel);
@@ -282,6 +303,9 @@ class RowRenderer {
     }
   }
 }
+
+/** Not a shape: a message whose values have braces is always checked in full. */
+const BRACES = '{{}}';
 
 function pushLine(map: Map<string, number[]>, key: string, line: number): void {
   const lines = map.get(key);

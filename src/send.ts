@@ -85,8 +85,9 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
   const rows: Record<string, string> = {};
   let firstSubject = '';
   const plan = await planMessages(prepared, {
-    // The text part cannot fail where the HTML rendered; it is made in pass 2, for sending.
+    // Only the checks: the text part and most HTML are made in pass 2, for sending.
     text: false,
+    html: false,
     onMessage: (m) => {
       if (firstSubject === '') firstSubject = m.content.subject;
       rows[m.row.key] = rowHash(m.row.fields);

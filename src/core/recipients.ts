@@ -76,11 +76,11 @@ export async function parseRecipients(
   }
   const readable = unclosed ? text.slice(0, unclosed.offset) : text;
   const parser = Readable.from(chunks(readable)).pipe(
-    parse({ delimiter, info: true, raw: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true }),
+    parse({ delimiter, info: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true }),
   );
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
-      const line = startLine(item.info.lines, item.raw);
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const line = startLine(item.info.lines, item.record);
       if (!header) {
         header = item.record.map((h) => h.trim());
         diagnostics.push(...checkHeader(header, options));
@@ -120,11 +120,15 @@ function* chunks(text: string): Generator<string> {
   }
 }
 
-/** csv-parse reports where a record ends; the user needs where it starts. */
-function startLine(endLine: number, raw: string): number {
-  const body = raw.replace(/^(?:\r?\n)+/, '').replace(/\r?\n$/, '');
+/**
+ * csv-parse reports where a record ends; the user needs where it starts. A record spans more
+ * than one line only through line breaks inside quoted values (CRLF is LF by now).
+ */
+function startLine(endLine: number, record: readonly string[]): number {
   let newlines = 0;
-  for (let i = 0; i < body.length; i++) if (body.charCodeAt(i) === 10) newlines++;
+  for (const value of record) {
+    for (let at = value.indexOf('\n'); at !== -1; at = value.indexOf('\n', at + 1)) newlines++;
+  }
   return endLine - newlines;
 }
 
@@ -229,6 +233,30 @@ function csvErrorDiagnostic(err: CsvError, file: string): Diagnostic {
  * parsed. So find it first: where the quote opened, and where the readable part of the file ends.
  */
 export function findUnclosedQuote(text: string, delimiter: string): { line: number; offset: number } | undefined {
+  return endsInQuote(text, delimiter) ? whereQuoteOpened(text, delimiter) : undefined;
+}
+
+/**
+ * Whether the text ends inside a quoted value, jumping from quote to quote (a file of 100,000
+ * rows has a few quotes per row): the same reading as whereQuoteOpened, without counting lines.
+ */
+function endsInQuote(text: string, delimiter: string): boolean {
+  for (let at = text.indexOf('"'); at !== -1; ) {
+    const before = at === 0 ? '\n' : text[at - 1];
+    if (before !== delimiter && before !== '\n' && before !== '\r') {
+      at = text.indexOf('"', at + 1); // a quote inside an unquoted value is kept as it is
+      continue;
+    }
+    // A quoted value: find its closing quote, skipping doubled ones.
+    let close = text.indexOf('"', at + 1);
+    while (close !== -1 && text[close + 1] === '"') close = text.indexOf('"', close + 2);
+    if (close === -1) return true;
+    at = text.indexOf('"', close + 1);
+  }
+  return false;
+}
+
+function whereQuoteOpened(text: string, delimiter: string): { line: number; offset: number } | undefined {
   let line = 1;
   let inQuote = false;
   let atFieldStart = true;

@@ -5,6 +5,7 @@ import { HELPER_NAMES, TEMPLATE_HELPERS, createHandlebars, type HandlebarsInstan
 import { MappedSource } from './mapped-source.js';
 import { checkTokensSurvived, scanStructure } from './mjml-structure.js';
 import { expandPartials, parsePartials, type ParsedPartial } from './partials.js';
+import { boundFor, sizeBound, type SizeBound } from './size-bound.js';
 import { convertPerMessage, createConverter, deriveTextTemplate, type HtmlToText, type TextRenderer } from './text-part.js';
 
 export type { VariableUse } from './handlebars-analysis.js';
@@ -46,11 +47,18 @@ export interface CompiledTemplate {
   languages: string[];
   /** Render one recipient; `language` picks message.<language>.mjml, else the main message. */
   render(data: Record<string, unknown>, language?: string, options?: RenderOptions): RenderedContent;
+  /**
+   * At least as many UTF-8 bytes as this recipient's HTML has, without rendering it; undefined
+   * when the template's size cannot be bounded that way (see size-bound.ts).
+   */
+  htmlSizeBound(data: Record<string, unknown>, language?: string): number | undefined;
 }
 
 export interface RenderOptions {
   /** false: skip the plain-text part (validate checks without it); text is then ''. */
   text?: boolean;
+  /** false: skip the HTML too (a check that has its size bound already); html is then ''. */
+  html?: boolean;
 }
 
 export const CONFIG_FILE_FOR_SUBJECT = 'bulletin.json';
@@ -59,6 +67,7 @@ type Render = (data: Record<string, unknown>) => string;
 
 interface CompiledVariant {
   html: Render;
+  htmlBound?: SizeBound;
   text: TextRenderer;
   subject: Render;
   preheader?: Render;
@@ -111,26 +120,35 @@ export async function compileTemplate(input: TemplateInput): Promise<{ template?
     variables: uniqueVariables(shared.variables),
     languages: [...compiled.keys()],
     render(data, language, options) {
-      const variant = (language && compiled.get(language.trim().toLowerCase())) || main;
-      return renderVariant(variant, data, options?.text ?? true);
+      return renderVariant(variantFor(language), data, options?.html ?? true, options?.text ?? true);
+    },
+    htmlSizeBound(data, language) {
+      const bound = variantFor(language).htmlBound;
+      return bound && boundFor(bound, data);
     },
   };
+  const fallback = main;
+  function variantFor(language: string | undefined): CompiledVariant {
+    return (language && compiled.get(language.trim().toLowerCase())) || fallback;
+  }
   return { template, diagnostics: result.diagnostics };
 }
 
-function renderVariant(variant: CompiledVariant, data: Record<string, unknown>, withText: boolean): RenderedContent {
-  const html = variant.html(data);
+function renderVariant(variant: CompiledVariant, data: Record<string, unknown>, withHtml: boolean, withText: boolean): RenderedContent {
+  const html = withHtml || withText ? variant.html(data) : '';
   const subject = variant.subject(data).trim();
-  const content: RenderedContent = { subject: oneLine(subject), html, text: withText ? variant.text(data, html) : '' };
+  const content: RenderedContent = { subject: oneLine(subject), html: withHtml ? html : '', text: withText ? variant.text(data, html) : '' };
   // The subject's own text is one line, so a break here came from a value: header injection.
   if (/[\r\n]/.test(subject)) content.subjectLineBreak = true;
-  if (variant.preheader) content.preheader = oneLine(variant.preheader(data));
+  // The preheader is part of the HTML: a check that skips the HTML has no use for it.
+  if (variant.preheader && withHtml) content.preheader = oneLine(variant.preheader(data));
   return content;
 }
 
 /** A subject is a header: a value with a line break must not start a new header. */
 function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  // Most subjects have only single spaces: test before building a new string.
+  return /[^\S ]| {2}/.test(text) ? text.replace(/\s+/g, ' ').trim() : text.trim();
 }
 
 interface FieldTemplate {
@@ -187,6 +205,7 @@ async function compileVariant(shared: Shared, file: TemplateFile, configSubject:
   if (!html || !subject || countErrors(shared.diagnostics) > errorsBefore) return undefined;
 
   const variant: CompiledVariant = { html: html.render, text: html.text, subject: subject.render };
+  if (html.bound) variant.htmlBound = html.bound;
   if (preheaderText) variant.preheader = preheaderText.render;
   return variant;
 }
@@ -196,7 +215,7 @@ async function compileHtml(
   file: TemplateFile,
   body: MappedSource,
   preheader: FrontMatterField | undefined,
-): Promise<{ render: Render; text: TextRenderer } | undefined> {
+): Promise<{ render: Render; text: TextRenderer; bound?: SizeBound } | undefined> {
   const { hbs, diagnostics } = shared;
   const parsed = parseHandlebars(hbs, body);
   diagnostics.push(...parsed.diagnostics);
@@ -239,7 +258,8 @@ async function compileHtml(
   const text = shared.handTextPart
     ? ((data: Record<string, unknown>) => shared.handTextPart!(data))
     : chooseTextRenderer(shared, mjml.html, usesRawOutput(expandedParse.ast));
-  return { render: (data) => render(data), text };
+  const bound = sizeBound(hbs.parse(mjml.html));
+  return { render: (data) => render(data), text, ...(bound ? { bound } : {}) };
 }
 
 function chooseTextRenderer(shared: Shared, htmlTemplate: string, rawOutput: boolean): TextRenderer {

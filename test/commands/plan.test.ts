@@ -48,4 +48,28 @@ describe('planCampaign', () => {
     await planCampaign(campaign, { onMessage: (m) => void texts.push(m.content.text) });
     expect(texts.at(-1)).toContain('Dear ');
   });
+
+  it('checks without rendering most HTML (html: false) and finds exactly what a full render finds', async () => {
+    const huge = 'Extra patrols near the gates &amp; "crossings". '.repeat(2600); // ~125 KB once escaped
+    const rows = [
+      schoolRows(6).trimEnd(),
+      `head7@school7.example.org,Head 7,School 7,Area 7,HS-7,cy,`,
+      `head8@school8.example.org,Head 8,School 8,Area 8,HS-8,en,"${huge.replace(/"/g, '""')}"`,
+      `head9@school9.example.org,Head 9,School {{9}},Area 9,HS-9,en,A short note`,
+      `head10@school10.example.org,Head 10,School 10,Area 10,HS-10,en,A short note`,
+    ].join('\n');
+    const campaign = await exampleCampaign({ recipients: `${rows}\n` });
+    const run = async (html: boolean) => {
+      const shown: boolean[] = [];
+      const result = await planCampaign(campaign, { text: false, html, onMessage: (m) => void shown.push(m.content.html !== '') });
+      return { shown, problems: result.diagnostics.map((d) => `${formatLocation(d)}: ${d.severity}: ${d.message}`) };
+    };
+    const full = await run(true);
+    const checked = await run(false);
+    expect(checked.problems).toEqual(full.problems);
+    expect(full.problems).toContainEqual(expect.stringMatching(/^recipients\.csv:9: warning: the HTML is \d+ KB: Gmail clips/) as unknown);
+    expect(full.problems).toContainEqual(expect.stringContaining('still contains Handlebars braces') as unknown);
+    // Rendered: the first of each shape (English, Welsh, English with a note), the braces row, the huge one.
+    expect(checked.shown).toEqual([true, false, false, false, false, false, true, true, true, false]);
+  });
 });
