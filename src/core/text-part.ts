@@ -148,8 +148,11 @@ function collapseWhitespace(value: unknown): never {
   return collapse(value) as never;
 }
 
+/** Whether a value has anything collapse changes: most values are plain words and single spaces. */
+const UNTIDY = /[\uE000-\uE006\t\r\n\f\u200b]| {2}/;
+
 function collapse(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(PRIVATE_CHARS, '').replace(WHITESPACE, ' ');
+  if (typeof value === 'string') return UNTIDY.test(value) ? value.replace(PRIVATE_CHARS, '').replace(WHITESPACE, ' ') : value;
   if (Array.isArray(value)) return value.map(collapse);
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
@@ -173,9 +176,10 @@ const RUN_CHARS = new Set([' ', '\t', '\r', '\n', '\f', '\u200b', VALUE_START, V
  */
 export function tidyAroundValues(text: string): string {
   const state = { depth: 0 }; // depth > 0: inside a value's fences
+  const nextFence = fenceFinder(text);
   let out = '';
   let done = 0;
-  for (let fence = nextFence(text, 0); fence !== -1; fence = nextFence(text, done)) {
+  for (let fence = nextFence(0); fence !== -1; fence = nextFence(done)) {
     let start = fence;
     while (start > done && RUN_CHARS.has(text[start - 1]!)) start--;
     let end = fence + 1;
@@ -186,10 +190,18 @@ export function tidyAroundValues(text: string): string {
   return out + text.slice(done);
 }
 
-function nextFence(text: string, from: number): number {
-  const a = text.indexOf(VALUE_START, from);
-  const b = text.indexOf(VALUE_END, from);
-  return a === -1 ? b : b === -1 ? a : Math.min(a, b);
+/**
+ * The next fence at or after `from`. Remembers where the next start and end fences are, so each
+ * part of the text is searched once, not once per fence.
+ */
+function fenceFinder(text: string): (from: number) => number {
+  let start = text.indexOf(VALUE_START);
+  let end = text.indexOf(VALUE_END);
+  return (from) => {
+    if (start !== -1 && start < from) start = text.indexOf(VALUE_START, from);
+    if (end !== -1 && end < from) end = text.indexOf(VALUE_END, from);
+    return start === -1 ? end : end === -1 ? start : Math.min(start, end);
+  };
 }
 
 function tidyRun(run: string, atEdge: boolean, state: { depth: number }): string {
