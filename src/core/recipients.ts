@@ -76,21 +76,26 @@ export async function parseRecipients(
   }
   const readable = unclosed ? text.slice(0, unclosed.offset) : text;
   const parser = Readable.from(chunks(readable)).pipe(
-    parse({ delimiter, info: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true }),
+    // Blank lines come through as records (skipped below), so that counting lines here gives each
+    // record's line without csv-parse's per-record info objects.
+    parse({ delimiter, relax_column_count: true, relax_quotes: true, bom: true }),
   );
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const line = startLine(item.info.lines, item.record);
+    let nextLine = 1;
+    for await (const record of parser as AsyncIterable<string[]>) {
+      const line = nextLine;
+      nextLine += 1 + lineBreaksIn(record);
+      if (record.length === 1 && record[0] === '') continue; // an empty line
       if (!header) {
-        header = item.record.map((h) => h.trim());
+        header = record.map((h) => h.trim());
         diagnostics.push(...checkHeader(header, options));
         emailIndex = columnIndex(header, options.emailColumn);
         if (emailIndex === -1) break;
         continue;
       }
-      if (item.record.every((v) => v.trim() === '')) continue;
+      if (record.every((v) => v.trim() === '')) continue;
       rows++;
-      const row = checkRow(item.record, line, header, emailIndex, seen, options, diagnostics);
+      const row = checkRow(record, line, header, emailIndex, seen, options, diagnostics);
       if (row) {
         valid++;
         await onRow(row);
@@ -120,16 +125,13 @@ function* chunks(text: string): Generator<string> {
   }
 }
 
-/**
- * csv-parse reports where a record ends; the user needs where it starts. A record spans more
- * than one line only through line breaks inside quoted values (CRLF is LF by now).
- */
-function startLine(endLine: number, record: readonly string[]): number {
-  let newlines = 0;
+/** A record spans more than one line only through line breaks inside quoted values (CRLF is LF by now). */
+function lineBreaksIn(record: readonly string[]): number {
+  let breaks = 0;
   for (const value of record) {
-    for (let at = value.indexOf('\n'); at !== -1; at = value.indexOf('\n', at + 1)) newlines++;
+    for (let at = value.indexOf('\n'); at !== -1; at = value.indexOf('\n', at + 1)) breaks++;
   }
-  return endLine - newlines;
+  return breaks;
 }
 
 /** The column by its exact name, else by the same name in another case ("Email" for "email"). */
