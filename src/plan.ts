@@ -190,7 +190,9 @@ class RowRenderer {
     const variant = language === config.language ? undefined : language;
     const shape = this.shapeToCheck(row, data, language);
     const html = this.parts.html || shape !== undefined || !((this.template.htmlSizeBound(data, variant) ?? Infinity) <= GMAIL_CLIP_BYTES);
-    const content = this.template.render(data, variant, { html, text: this.parts.text });
+    // The subject's own text is one line: only a value with a line break can break it.
+    const subject = html || hasLineBreak(data);
+    const content = this.template.render(data, variant, { html, text: this.parts.text, subject });
     if (content.subjectLineBreak) {
       this.diagnostics.push(
         error(this.campaign.recipients.path, row.line, 'the subject for this row contains a line break, and a subject is a header', 'remove the line break from the values the subject uses'),
@@ -302,6 +304,14 @@ class RowRenderer {
       this.diagnostics.push(warning(file, lines[0], `${message} (the message for ${describeLines(lines)})`));
     }
   }
+}
+
+function hasLineBreak(data: Record<string, string>): boolean {
+  for (const k in data) {
+    const v = data[k]!;
+    if (v.includes('\n') || v.includes('\r')) return true;
+  }
+  return false;
 }
 
 /** Not a shape: a message whose values have braces is always checked in full. */

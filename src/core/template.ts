@@ -59,6 +59,11 @@ export interface RenderOptions {
   text?: boolean;
   /** false: skip the HTML too (a check that has its size bound already); html is then ''. */
   html?: boolean;
+  /**
+   * false: skip the subject where only a value could break it onto two lines, and no value
+   * has a line break (the caller knows); subject is then ''.
+   */
+  subject?: boolean;
 }
 
 export const CONFIG_FILE_FOR_SUBJECT = 'bulletin.json';
@@ -70,6 +75,8 @@ interface CompiledVariant {
   htmlBound?: SizeBound;
   text: TextRenderer;
   subject: Render;
+  /** The subject's template has no line break anywhere, so only a value can put one in. */
+  subjectWrittenOnOneLine: boolean;
   preheader?: Render;
 }
 
@@ -120,7 +127,7 @@ export async function compileTemplate(input: TemplateInput): Promise<{ template?
     variables: uniqueVariables(shared.variables),
     languages: [...compiled.keys()],
     render(data, language, options) {
-      return renderVariant(variantFor(language), data, options?.html ?? true, options?.text ?? true);
+      return renderVariant(variantFor(language), data, { html: options?.html ?? true, text: options?.text ?? true, subject: options?.subject ?? true });
     },
     htmlSizeBound(data, language) {
       const bound = variantFor(language).htmlBound;
@@ -134,14 +141,14 @@ export async function compileTemplate(input: TemplateInput): Promise<{ template?
   return { template, diagnostics: result.diagnostics };
 }
 
-function renderVariant(variant: CompiledVariant, data: Record<string, unknown>, withHtml: boolean, withText: boolean): RenderedContent {
-  const html = withHtml || withText ? variant.html(data) : '';
-  const subject = variant.subject(data).trim();
-  const content: RenderedContent = { subject: oneLine(subject), html: withHtml ? html : '', text: withText ? variant.text(data, html) : '' };
-  // The subject's own text is one line, so a break here came from a value: header injection.
+function renderVariant(variant: CompiledVariant, data: Record<string, unknown>, parts: Required<RenderOptions>): RenderedContent {
+  const html = parts.html || parts.text ? variant.html(data) : '';
+  const subject = parts.subject || !variant.subjectWrittenOnOneLine ? variant.subject(data).trim() : '';
+  const content: RenderedContent = { subject: oneLine(subject), html: parts.html ? html : '', text: parts.text ? variant.text(data, html) : '' };
+  // A line break here came from a value (header injection) or from the subject as written.
   if (/[\r\n]/.test(subject)) content.subjectLineBreak = true;
   // The preheader is part of the HTML: a check that skips the HTML has no use for it.
-  if (variant.preheader && withHtml) content.preheader = oneLine(variant.preheader(data));
+  if (variant.preheader && parts.html) content.preheader = oneLine(variant.preheader(data));
   return content;
 }
 
@@ -153,6 +160,7 @@ function oneLine(text: string): string {
 
 interface FieldTemplate {
   render: Render;
+  writtenOnOneLine: boolean;
 }
 
 /** A small Handlebars template (subject, preheader, text part): parsed, analysed, compiled. */
@@ -165,7 +173,7 @@ function compileField(shared: Shared, source: MappedSource, noEscape: boolean): 
   shared.diagnostics.push(...analysis.diagnostics);
   if (analysis.diagnostics.length > 0) return undefined;
   const render = shared.hbs.compile(source.text, { noEscape, strict: false, knownHelpers: KNOWN_HELPERS });
-  return { render: (data) => render(data) };
+  return { render: (data) => render(data), writtenOnOneLine: !/[\r\n]/.test(source.text.trim()) };
 }
 
 function fieldSource(field: FrontMatterField): MappedSource {
@@ -204,7 +212,7 @@ async function compileVariant(shared: Shared, file: TemplateFile, configSubject:
   const html = await compileHtml(shared, file, front.body, front.preheader);
   if (!html || !subject || countErrors(shared.diagnostics) > errorsBefore) return undefined;
 
-  const variant: CompiledVariant = { html: html.render, text: html.text, subject: subject.render };
+  const variant: CompiledVariant = { html: html.render, text: html.text, subject: subject.render, subjectWrittenOnOneLine: subject.writtenOnOneLine };
   if (html.bound) variant.htmlBound = html.bound;
   if (preheaderText) variant.preheader = preheaderText.render;
   return variant;

@@ -1,3 +1,5 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatLocation } from '../../src/core/diagnostics.js';
 import { planCampaign, type PlannedMessage } from '../../src/plan.js';
@@ -57,6 +59,7 @@ describe('planCampaign', () => {
       `head8@school8.example.org,Head 8,School 8,Area 8,HS-8,en,"${huge.replace(/"/g, '""')}"`,
       `head9@school9.example.org,Head 9,School {{9}},Area 9,HS-9,en,A short note`,
       `head10@school10.example.org,Head 10,School 10,Area 10,HS-10,en,A short note`,
+      `head11@school11.example.org,Head 11,"School 11\r\nBcc: everyone@example.com",Area 11,HS-11,en,`,
     ].join('\n');
     const campaign = await exampleCampaign({ recipients: `${rows}\n` });
     const run = async (html: boolean) => {
@@ -69,7 +72,22 @@ describe('planCampaign', () => {
     expect(checked.problems).toEqual(full.problems);
     expect(full.problems).toContainEqual(expect.stringMatching(/^recipients\.csv:9: warning: the HTML is \d+ KB: Gmail clips/) as unknown);
     expect(full.problems).toContainEqual(expect.stringContaining('still contains Handlebars braces') as unknown);
+    expect(full.problems).toContain('recipients.csv:12: error: the subject for this row contains a line break, and a subject is a header');
     // Rendered: the first of each shape (English, Welsh, English with a note), the braces row, the huge one.
     expect(checked.shown).toEqual([true, false, false, false, false, false, true, true, true, false]);
+  });
+
+  it('checks a subject written over two lines the same way with and without the HTML', async () => {
+    // The line break is in a branch only some rows take, and which rows is not a message shape.
+    const campaign = await exampleCampaign({ recipients: schoolRows(4) });
+    const file = path.join(campaign, 'message.mjml');
+    const subject = 'subject: "{{#if (eq area \\"Area 2\\")}}Urgent:\\n{{/if}}Statement to {{school}}"';
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/^subject: .*$/m, subject));
+    const problems = async (html: boolean) => (await planCampaign(campaign, { text: false, html })).diagnostics.map((d) => `${formatLocation(d)}: ${d.severity}: ${d.message}`);
+    const full = await problems(true);
+    expect(full.filter((p) => p.includes('the subject for this row contains a line break'))).toEqual([
+      'recipients.csv:3: error: the subject for this row contains a line break, and a subject is a header',
+    ]);
+    expect(await problems(false)).toEqual(full);
   });
 });
