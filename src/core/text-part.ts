@@ -71,12 +71,29 @@ const anchorAsTemplate: FormatCallback = (elem, walk, builder) => {
 
 function registerAnchorHelper(hbs: HandlebarsInstance): void {
   hbs.registerHelper(ANCHOR_HELPER, function (this: unknown, options: Handlebars.HelperOptions): string {
-    const text = options.fn(this);
-    const href = options.inverse(this).replace(PRIVATE_CHARS, '').replace(/^mailto:/, '');
-    if (href === '' || href.startsWith('#')) return `${VALUE_START}${text}${VALUE_END}`;
-    if (text.replace(PRIVATE_CHARS, '').trim() === '') return `${VALUE_START}${text}${href}${VALUE_END}`;
-    return `${VALUE_START}${text}${VALUE_END} [${href}]`;
+    return linkText(options.fn(this), options.inverse(this));
   });
+}
+
+/** A link as html-to-text writes it (see anchorAsTemplate), from its rendered text and href. */
+function linkText(text: string, rawHref: string): string {
+  const href = rawHref.replace(PRIVATE_CHARS, '').replace(/^mailto:/, '');
+  if (href === '' || href.startsWith('#')) return `${VALUE_START}${text}${VALUE_END}`;
+  if (text.replace(PRIVATE_CHARS, '').trim() === '') return `${VALUE_START}${text}${href}${VALUE_END}`;
+  return `${VALUE_START}${text}${VALUE_END} [${href}]`;
+}
+
+/** A link in the converted template: its text, then its href, either with placeholders in it. */
+const CONVERTED_LINK = /\uE004([^\uE004-\uE006]*)\uE005([^\uE004-\uE006]*)\uE006/g;
+
+/**
+ * A link whose text and href are both fixed is written out once, here, instead of by the
+ * helper in every message (two sub-template calls each); the result is the same string.
+ */
+function writeFixedLinks(converted: string): string {
+  return converted.replace(CONVERTED_LINK, (link, text: string, href: string) =>
+    text.includes(PLACEHOLDER_OPEN) || href.includes(PLACEHOLDER_OPEN) ? link : linkText(text, href),
+  );
 }
 
 /**
@@ -126,7 +143,7 @@ export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string
     tokens.push(token);
     return `${PLACEHOLDER_OPEN}${tokens.length - 1}${PLACEHOLDER_CLOSE}`;
   });
-  const textTemplate = convert(inert)
+  const textTemplate = writeFixedLinks(convert(inert))
     .replace(PLACEHOLDER, (_, index: string) => `${VALUE_START}${tokens[Number(index)]}${VALUE_END}`)
     .replaceAll(ANCHOR_OPEN, `{{#${ANCHOR_HELPER}}}`)
     .replaceAll(ANCHOR_ELSE, '{{else}}')
