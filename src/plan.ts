@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import MailComposer from 'nodemailer/lib/mail-composer';
+import type MailComposerType from 'nodemailer/lib/mail-composer';
 import { error, sortDiagnostics, countBySeverity, warning, type Diagnostic } from './core/diagnostics.js';
 import { composeMessage, type AttachmentData, type MessageInput } from './core/message.js';
 import { parseSuppressionList } from './core/suppression.js';
@@ -356,5 +356,14 @@ export async function buildMessageBytes(campaign: Campaign, message: PlannedMess
   };
   if (message.unsubscribeUrl) input.unsubscribeUrl = message.unsubscribeUrl;
   if (options.testTo) input.testTo = options.testTo;
+  const MailComposer = await mailComposer();
   return new MailComposer(composeMessage(input)).compile().build();
+}
+
+let loadedComposer: Promise<typeof MailComposerType> | undefined;
+
+/** nodemailer is loaded by the first message built: validate never needs it. */
+function mailComposer(): Promise<typeof MailComposerType> {
+  loadedComposer ??= import('nodemailer/lib/mail-composer/index.js').then((m) => m.default);
+  return loadedComposer;
 }
