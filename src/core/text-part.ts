@@ -179,7 +179,15 @@ function collapse(value: unknown): unknown {
   return value;
 }
 
-const RUN_CHARS = new Set([' ', '\t', '\r', '\n', '\f', '\u200b', VALUE_START, VALUE_END]);
+const START_CODE = VALUE_START.charCodeAt(0);
+const END_CODE = VALUE_END.charCodeAt(0);
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+
+/** Whitespace html-to-text may leave next to a value, or a value's fence. */
+function isRunChar(code: number): boolean {
+  return code === 32 || code === 9 || code === NEWLINE || code === CARRIAGE_RETURN || code === 12 || code === 0x200b || code === START_CODE || code === END_CODE;
+}
 
 /**
  * Tidy the whitespace next to values the way html-to-text tidies whitespace in HTML, then
@@ -198,10 +206,10 @@ export function tidyAroundValues(text: string): string {
   let done = 0;
   for (let fence = nextFence(0); fence !== -1; fence = nextFence(done)) {
     let start = fence;
-    while (start > done && RUN_CHARS.has(text[start - 1]!)) start--;
+    while (start > done && isRunChar(text.charCodeAt(start - 1))) start--;
     let end = fence + 1;
-    while (end < text.length && RUN_CHARS.has(text[end]!)) end++;
-    out += text.slice(done, start) + tidyRun(text.slice(start, end), start === 0 || end === text.length, state);
+    while (end < text.length && isRunChar(text.charCodeAt(end))) end++;
+    out += text.slice(done, start) + tidyRun(text, start, end, start === 0 || end === text.length, state);
     done = end;
   }
   return out + text.slice(done);
@@ -221,23 +229,25 @@ function fenceFinder(text: string): (from: number) => number {
   };
 }
 
-function tidyRun(run: string, atEdge: boolean, state: { depth: number }): string {
+/** The whitespace of text[from, to), a run of whitespace and fences, tidied (see tidyAroundValues). */
+function tidyRun(text: string, from: number, to: number, atEdge: boolean, state: { depth: number }): string {
   let breaks = 0;
   let group = 0;
   let whitespace = false;
   let indentation = '';
-  for (const ch of run) {
-    if (ch === VALUE_START || ch === VALUE_END) {
-      state.depth += ch === VALUE_START ? 1 : -1;
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code === START_CODE || code === END_CODE) {
+      state.depth += code === START_CODE ? 1 : -1;
       group = 0;
       continue;
     }
     whitespace = true;
-    if (ch === '\n') {
+    if (code === NEWLINE) {
       breaks = Math.max(breaks, ++group);
       indentation = '';
-    } else if (state.depth === 0 && ch !== '\r') {
-      indentation += ch;
+    } else if (state.depth === 0 && code !== CARRIAGE_RETURN) {
+      indentation += text[i];
     }
   }
   if (!whitespace || atEdge) return '';
