@@ -104,6 +104,21 @@ describe('SMTP transport against a real server', () => {
     expect(sink.receivedFor('big@example.com')).toHaveLength(0);
   });
 
+  it('keeps its connections: at most one per concurrency, reused after a refused recipient, replaced after a drop', async () => {
+    transport = await openTransport(parseTransport(sink.url), { concurrency: 2 });
+    sink.behave('gone@example.com', 'reject');
+    const first = ['a', 'b', 'gone', 'c', 'd', 'e'].map((name, i) => buildMessage(`${name}@example.com`, i + 2));
+    const outcomes = await Promise.all((await Promise.all(first)).map((m) => transport!.deliver(m)));
+    expect(outcomes.map((o) => o.kind)).toEqual(['sent', 'sent', 'permanent', 'sent', 'sent', 'sent']);
+    const ports = new Set(sink.received.map((m) => m.remotePort));
+    expect(ports.size).toBeLessThanOrEqual(2);
+
+    sink.behave('drop@example.com', 'drop-before-data');
+    expect(await transport.deliver(await buildMessage('drop@example.com', 8))).toMatchObject({ kind: 'temporary' });
+    expect(await transport.deliver(await buildMessage('after@example.com', 9))).toMatchObject({ kind: 'sent' });
+    expect(sink.receivedFor('after@example.com')).toHaveLength(1);
+  });
+
   it('a connection dropped after the final dot, before the reply, is uncertain', async () => {
     transport = await openTransport(parseTransport(sink.url), { concurrency: 1 });
     sink.behave('maybe@example.com', 'drop-after-data');
