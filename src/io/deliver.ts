@@ -116,8 +116,12 @@ class DeliveryRun {
   private pulling = false;
   private exhausted = false;
   private stopping = false;
-  /** Woken whenever something a waiting worker may care about changes. */
-  private wake = new AbortController();
+  /**
+   * Workers waiting for something they care about to change, woken all at once by notify().
+   * Plain callbacks, not one AbortController per change: notify() runs several times per
+   * message, and aborting a controller builds a DOMException with a stack trace every time.
+   */
+  private waiters: (() => void)[] = [];
   /** Cut short the rate waits when the run stops. */
   private readonly stopListeners = new Set<() => void>();
   /** An I/O fault (the manifest could not be written): stop, then throw it to the caller. */
@@ -150,7 +154,7 @@ class DeliveryRun {
       await Promise.all(workers);
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      this.wake.abort();
+      this.notify();
       if (this.stopping) await this.source.return?.();
     }
     if (this.fault !== undefined) throw this.fault;
@@ -224,14 +228,20 @@ class DeliveryRun {
   }
 
   private async waitForChange(ms: number | undefined): Promise<void> {
-    const wake = this.wake.signal;
-    if (wake.aborted) return;
-    await (ms === undefined ? new Promise<void>((resolve) => wake.addEventListener('abort', () => resolve(), { once: true })) : this.sleep(ms, wake));
+    if (ms === undefined) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      return;
+    }
+    const wake = new AbortController();
+    this.waiters.push(() => wake.abort());
+    await this.sleep(ms, wake.signal);
   }
 
   private notify(): void {
-    this.wake.abort();
-    this.wake = new AbortController();
+    if (this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Waits for the shared rate; false if the run stopped meanwhile (the message is left for a resume). */

@@ -61,12 +61,16 @@ export class ManifestStore {
     if (this.closed) return Promise.reject(new Error(`the manifest ${this.path} is already closed`));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ line: JSON.stringify(record) + '\n', resolve, reject });
-      if (!this.writing) void this.flush();
+      if (!this.writing) {
+        // start on the next turn of the event loop, so that the appends made in this one (other
+        // workers' outcomes arriving together) share the first write and fsync too
+        this.writing = true;
+        setImmediate(() => void this.flush());
+      }
     });
   }
 
   private async flush(): Promise<void> {
-    this.writing = true;
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];

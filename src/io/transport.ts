@@ -1,5 +1,6 @@
 /**
- * Mail transports: SMTP through nodemailer's pool, or an outbox folder of .eml files.
+ * Mail transports: SMTP over nodemailer's SMTPConnection (in a small pool of our own,
+ * smtp-pool.ts), or an outbox folder of .eml files.
  *
  * Every delivery ends in one DeliveryOutcome. The distinction that matters most is between a
  * connection lost *before* the whole message was handed to the server (nothing can have been
@@ -7,17 +8,13 @@
  * (the server may have queued it: uncertain, never retried automatically).
  *
  * How that is told apart, from nodemailer 10's source (dist/esm):
- * - smtp-connection `send()` pipes the message stream into a DataStream only once DATA got
- *   its 354 (`message.pipe(stream)` in the `_setEnvelope` callback), and DataStream appends the
- *   terminating `.` in `_flush`, which runs only after that input has ended. So the `.` can
- *   never be written before the message stream has emitted 'end'.
- * - smtp-pool's PoolResource builds that stream with `mail.message.createReadStream()`; its last
- *   stage is the output of the MimeNode's process functions. A 'stream' plugin adds one that
- *   watches that stream's 'end' (nodemailer's own DKIM process function, which reads the whole
- *   message before writing, is not used: we sign the bytes ourselves before handing them over).
+ * - Messages go to nodemailer's SMTPConnection through our own small pool (smtp-pool.ts), as a
+ *   stream of the finished bytes. SMTPConnection `send()` pipes that stream into a DataStream
+ *   only once DATA got its 354 (`message.pipe(stream)` in the `_setEnvelope` callback), and
+ *   DataStream appends the terminating `.` in `_flush`, which runs only after its input has
+ *   ended. So the `.` can never be written before our stream has emitted 'end'.
  * - A readable emits 'end' only once its consumer has read every byte, and nothing reads this
- *   one before DATA is accepted. The raw source itself says nothing: MimeNode starts reading it
- *   as soon as the pool assigns the message, long before DATA.
+ *   one before DATA is accepted.
  * - The raw bytes go in as a stream of 64 KB chunks rather than one Buffer: a single Buffer
  *   would pass the whole pipeline as one chunk straight into the socket's write queue, and the
  *   stream would end the moment DATA was accepted. In chunks, socket backpressure holds the
@@ -26,8 +23,8 @@
  * (Bytes handed to the operating system may still be unsent; nothing but the server's reply
  * can tell, so that case is uncertain too, on the safe side.)
  *
- * The pool's own requeueing is off (`maxRequeues: 0`; smtp-pool `_shouldRequeuOnConnectionClose`
- * is `requeueAttempts < maxRequeues`), so a message is only ever retried by us, on the record.
+ * Nothing resends a message on its own (nodemailer's pool would, after a dropped connection):
+ * a message is only ever retried by us, on the record.
  */
 import { mkdir, open, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -208,41 +205,28 @@ function replyCode(response: string): number {
 }
 
 async function openSmtp(spec: Extract<TransportSpec, { kind: 'smtp' }>, options: OpenTransportOptions, sign: Signer): Promise<DeliveryTransport> {
-  const { default: nodemailer } = await import('nodemailer');
-  const transporter = nodemailer.createTransport({
-    pool: true,
-    host: spec.host,
-    port: spec.port,
-    secure: spec.secure,
-    ...(spec.user !== undefined ? { auth: { user: spec.user, pass: spec.pass ?? '' } } : {}),
-    maxConnections: options.concurrency,
-    // the default (100) closes and reopens every connection after 100 messages
-    maxMessages: Infinity,
-    // never let the pool resend on its own: every try must be on the record
-    maxRequeues: 0,
-    disableFileAccess: true,
-    disableUrlAccess: true,
-    logger: false,
-    ...(options.timeouts?.connection !== undefined ? { connectionTimeout: options.timeouts.connection } : {}),
-    ...(options.timeouts?.greeting !== undefined ? { greetingTimeout: options.timeouts.greeting } : {}),
-    ...(options.timeouts?.socket !== undefined ? { socketTimeout: options.timeouts.socket } : {}),
-    ...(options.tls ? { tls: options.tls } : {}),
-  });
-
-  // Which deliveries have had their whole message read by the SMTP connection, keyed by the
-  // stream handed to sendMail as `raw` (a new one per try, so tries never share an entry).
-  const handedOver = new WeakMap<object, { ended: boolean }>();
-  transporter.use('stream', (mail, done) => {
-    const raw = mail.data.raw;
-    const tracker = typeof raw === 'object' && raw !== null ? handedOver.get(raw) : undefined;
-    if (tracker) {
-      mail.message.processFunc((input) => {
-        input.once('end', () => (tracker.ended = true));
-        return input;
-      });
-    }
-    done();
-  });
+  const [{ default: SMTPConnection }, { default: MimeNode }, { SmtpPool }] = await Promise.all([
+    import('nodemailer/lib/smtp-connection'),
+    import('nodemailer/lib/mime-node'),
+    import('./smtp-pool.js'),
+  ]);
+  const pool = new SmtpPool(
+    { SMTPConnection, MimeNode },
+    {
+      size: options.concurrency,
+      connection: {
+        host: spec.host,
+        port: spec.port,
+        secure: spec.secure,
+        logger: false,
+        ...(options.timeouts?.connection !== undefined ? { connectionTimeout: options.timeouts.connection } : {}),
+        ...(options.timeouts?.greeting !== undefined ? { greetingTimeout: options.timeouts.greeting } : {}),
+        ...(options.timeouts?.socket !== undefined ? { socketTimeout: options.timeouts.socket } : {}),
+        ...(options.tls ? { tls: options.tls } : {}),
+      },
+      ...(spec.user !== undefined ? { auth: { user: spec.user, pass: spec.pass ?? '' } } : {}),
+    },
+  );
 
   const scrub = secretScrubber(spec.pass);
 
@@ -250,27 +234,28 @@ async function openSmtp(spec: Extract<TransportSpec, { kind: 'smtp' }>, options:
     description: describeTransport(spec),
     async deliver(message) {
       const raw = readInChunks(await sign(message.raw));
-      const tracker = { ended: false };
-      handedOver.set(raw, tracker);
+      // the data stream has taken every byte (see the top of this file)
+      let handedOver = false;
+      raw.once('end', () => (handedOver = true));
       try {
-        const info = await transporter.sendMail({ envelope: message.envelope, raw, messageId: message.messageId });
-        return sentOutcome(info, scrub, tracker.ended);
+        const info = await pool.send(message.envelope, raw);
+        return sentOutcome(info, scrub, handedOver);
       } catch (error) {
-        return classifySmtpError(error, tracker.ended, scrub);
+        return classifySmtpError(error, handedOver, scrub);
       } finally {
         raw.destroy();
       }
     },
     async verify() {
       try {
-        await transporter.verify();
+        await pool.verify();
         return undefined;
       } catch (error) {
         return classifySmtpError(error, false, scrub);
       }
     },
     close() {
-      transporter.close();
+      pool.close();
       return Promise.resolve();
     },
   };

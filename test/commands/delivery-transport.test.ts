@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifySmtpError, describeTransport, openTransport, parseTransport, redactTransport, type DeliveryTransport } from '../../src/io/transport.js';
+import MimeNode from 'nodemailer/lib/mime-node';
+import { normaliseEnvelope } from '../../src/io/smtp-pool.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { buildMessage } from '../helpers/messages.js';
 
@@ -102,6 +104,21 @@ describe('SMTP transport against a real server', () => {
     expect(sink.receivedFor('big@example.com')).toHaveLength(0);
   });
 
+  it('keeps its connections: at most one per concurrency, reused after a refused recipient, replaced after a drop', async () => {
+    transport = await openTransport(parseTransport(sink.url), { concurrency: 2 });
+    sink.behave('gone@example.com', 'reject');
+    const first = ['a', 'b', 'gone', 'c', 'd', 'e'].map((name, i) => buildMessage(`${name}@example.com`, i + 2));
+    const outcomes = await Promise.all((await Promise.all(first)).map((m) => transport!.deliver(m)));
+    expect(outcomes.map((o) => o.kind)).toEqual(['sent', 'sent', 'permanent', 'sent', 'sent', 'sent']);
+    const ports = new Set(sink.received.map((m) => m.remotePort));
+    expect(ports.size).toBeLessThanOrEqual(2);
+
+    sink.behave('drop@example.com', 'drop-before-data');
+    expect(await transport.deliver(await buildMessage('drop@example.com', 8))).toMatchObject({ kind: 'temporary' });
+    expect(await transport.deliver(await buildMessage('after@example.com', 9))).toMatchObject({ kind: 'sent' });
+    expect(sink.receivedFor('after@example.com')).toHaveLength(1);
+  });
+
   it('a connection dropped after the final dot, before the reply, is uncertain', async () => {
     transport = await openTransport(parseTransport(sink.url), { concurrency: 1 });
     sink.behave('maybe@example.com', 'drop-after-data');
@@ -126,6 +143,24 @@ describe('SMTP auth', () => {
       await transport.close();
       await sink.close();
     }
+  });
+});
+
+describe('SMTP envelope', () => {
+  const byMimeNode = (envelope: { from: string; to: string[] }) => {
+    const node = new MimeNode().setEnvelope(envelope);
+    const { from, to } = node.getEnvelope();
+    return { from, to };
+  };
+
+  it('is what nodemailer would send, with or without its shortcut for plain addresses', () => {
+    const addresses = ['head@school.example.com', 'a.b+tag@sub-1.example.org', 'x_y-z@a-.example.net', '-lead@example.com', 'Head@School.Example.COM', 'a..b@example.com', 'zoë@example.net', 'safe@jõgeva.example', 'a@xn--exmple-cua.example.org', "o'brien@example.com", 'a@localhost'];
+    for (const to of addresses) {
+      const envelope = { from: 'comms@example.org', to: [to] };
+      expect(normaliseEnvelope(MimeNode, envelope), to).toEqual(byMimeNode(envelope));
+    }
+    expect(normaliseEnvelope(MimeNode, { from: 'comms@example.org', to: ['a@example.com', 'a@example.com'] })).toEqual({ from: 'comms@example.org', to: ['a@example.com'] });
+    expect(normaliseEnvelope(MimeNode, { from: 'comms@example.org', to: ['safe@jõgeva.example'] }).to).toEqual(['safe@xn--jgeva-dua.example']);
   });
 });
 
