@@ -76,7 +76,9 @@ export class ManifestStore {
       this.queue = [];
       try {
         await this.file.write(batch.map((p) => p.line).join(''));
-        await this.file.sync();
+        // fdatasync: the appended bytes and the file's new size, without the timestamps
+        // (measured here: 0.37 ms against 1.0 ms for fsync, and it is on every message's path)
+        await this.file.datasync();
         for (const pending of batch) pending.resolve();
       } catch (error) {
         for (const pending of batch) pending.reject(error);

@@ -328,7 +328,7 @@ async function writeAtomically(path: string, data: Buffer): Promise<void> {
   const file = await open(tmp, 'w');
   try {
     await file.write(data);
-    await file.sync();
+    await file.datasync(); // the bytes and size; the timestamps need not reach the disk first
   } finally {
     await file.close();
   }
