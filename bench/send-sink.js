@@ -1,6 +1,6 @@
 /**
  * Send N messages to a loopback smtp-server in its own process: through our delivery layer
- * (runDelivery + openTransport's pool + a real ManifestStore that fsyncs every append batch) at
+ * (runDelivery + openTransport's pool + a real ManifestStore that fdatasyncs every append batch) at
  * concurrency 1, 5 and 10, and through a bare nodemailer pooled loop (the sink's own ceiling,
  * no manifest). Each measurement gets a fresh sink process and a warm-up first.
  */
