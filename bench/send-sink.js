@@ -1,8 +1,9 @@
 /**
  * Send N messages to a loopback smtp-server in its own process: through our delivery layer
  * (runDelivery + openTransport's pool + a real ManifestStore that fdatasyncs every append batch) at
- * concurrency 1, 5 and 10, and through a bare nodemailer pooled loop (the sink's own ceiling,
- * no manifest). Each measurement gets a fresh sink process and a warm-up first.
+ * concurrency 1, 5 and 10; then the sink's own ceiling, twice, with no manifest: nodemailer's
+ * pooled sendMail, and 10 of nodemailer's SMTPConnections sending in turn (the least work
+ * nodemailer can do per message). Each measurement gets a fresh sink process and a warm-up first.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
