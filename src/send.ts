@@ -11,7 +11,7 @@ import { Channel } from './io/channel.js';
 import { runDelivery, type DeliveryEvent, type DeliveryOptions, type DeliveryResult } from './io/deliver.js';
 import { diffDigests, digestCampaign, sha256, type CampaignDigest } from './io/digest.js';
 import { acquireLock } from './io/lock.js';
-import { createRun, listRuns, readManifest, runDir, writeRunInfo, createRunId, MANIFEST_FILE, ManifestStore, type RunInfo } from './io/manifest-store.js';
+import { createRun, listRuns, readManifest, runDir, summarizeManifest, writeRunInfo, createRunId, MANIFEST_FILE, ManifestStore, type RunInfo } from './io/manifest-store.js';
 import { toolVersion } from './io/package-info.js';
 import { describeTransport, openTransport, parseTransport, TransportUrlError, type TransportSpec } from './io/transport.js';
 import { readFile } from 'node:fs/promises';
@@ -240,8 +240,7 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
     await store.close();
   }
   await producer;
-  const { records } = await readManifest(path.join(dir, MANIFEST_FILE));
-  const run = summarizeRun(records);
+  const run = await summarizeManifest(path.join(dir, MANIFEST_FILE));
   const everyoneDone = !cutShort && delivery.stoppedBecause === undefined && run.counts.deferred === 0;
   if (everyoneDone && !info.finishedAt) {
     info.finishedAt = request.now().toISOString();
