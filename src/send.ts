@@ -182,7 +182,8 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
   const store = await ManifestStore.open(dir);
   const transport = await openTransport(spec, transportOptions(settings, await dkimKey(prepared)));
   const from = senderAddress(campaign.config.from);
-  const channel = new Channel<OutgoingMessage>(Math.max(16, settings.concurrency * 4));
+  // One message ready at the hand-over: runDelivery's own look-ahead is the buffer.
+  const channel = new Channel<OutgoingMessage>(1);
   let queued = 0;
   let cutShort = false;
   request.onStart?.(summary.toSend);
