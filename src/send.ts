@@ -81,22 +81,28 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
   const { campaign } = prepared;
   const testTo = request.testTo === undefined ? undefined : testAddress(request.testTo);
 
-  // Pass 1: render and check every message; keep only counts, the first subject and row hashes.
-  const rows: Record<string, string> = {};
+  const digest = await digestCampaign(campaign);
+  const approvals = testTo ? [] : await readApprovals(campaign.dir);
+  // Per recipient, pass 1 keeps only what is used afterwards: keys to look up in the run being
+  // resumed, and row hashes where an approval of other content is compared row by row. A fresh
+  // send keeps nothing per recipient.
+  const keepRows = request.resume !== undefined || comparesRows(approvals, digest);
+
+  // Pass 1: render and check every message; keep only counts, the first subject and, if needed, row hashes.
+  const rows: Record<string, string> | undefined = keepRows ? {} : undefined;
   let firstSubject = '';
   const plan = await planMessages(prepared, {
     // The text part cannot fail where the HTML rendered; it is made in pass 2, for sending.
     text: false,
     onMessage: (m) => {
       if (firstSubject === '') firstSubject = m.content.subject;
-      rows[m.row.key] = rowHash(m.row.fields);
+      if (rows) rows[m.row.key] = rowHash(m.row.fields);
     },
   });
   if (!plan.ok) return { kind: 'invalid', plan };
-  for (const s of plan.suppressed) rows[s.key] = 'suppressed';
+  if (rows) for (const s of plan.suppressed) rows[s.key] = 'suppressed';
 
-  const digest = await digestCampaign(campaign);
-  const approval = testTo ? undefined : await requireApproval(prepared, digest, rows);
+  const approval = testTo ? undefined : requireApproval(prepared, approvals, digest, rows);
   const runs = (await listRuns(campaign.dir)).filter((r) => !r.test);
   const run = testTo ? undefined : await chooseRun(request, runs, digest, campaign.dir);
   const runId = run?.info.id ?? createRunId(request.now());
@@ -106,9 +112,10 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
   const settings = deliverySettings(prepared, request);
   const resumeOptions = { retryFailed: request.retryFailed ?? false, resendUncertain: request.resendUncertain ?? false };
   const skipped = { sent: 0, failed: 0, uncertain: 0 };
-  let toSend = 0;
-  for (const key of Object.keys(rows)) {
-    if (rows[key] === 'suppressed') continue;
+  // Without rows there is no run to resume: every recipient is to be sent.
+  let toSend = rows ? 0 : plan.messages;
+  for (const [key, hash] of Object.entries(rows ?? {})) {
+    if (hash === 'suppressed') continue;
     const decision = resumeDecision(previous.get(key), resumeOptions);
     if (decision === 'skip-sent') skipped.sent++;
     else if (decision === 'skip-failed') skipped.failed++;
@@ -304,9 +311,14 @@ function testAddress(value: string): string {
   return check.address;
 }
 
-async function requireApproval(prepared: PreparedCampaign, digest: CampaignDigest, rows: Record<string, string>): Promise<ApprovalRecord | undefined> {
+/** Whether approvalStateOf will describe row changes: an approval exists, none of exactly this content, and the latest lists its rows. */
+function comparesRows(approvals: ApprovalRecord[], digest: CampaignDigest): boolean {
+  return approvals.at(-1)?.rows !== undefined && !approvals.some((a) => a.digest === digest.digest);
+}
+
+function requireApproval(prepared: PreparedCampaign, approvals: ApprovalRecord[], digest: CampaignDigest, rows: Record<string, string> | undefined): ApprovalRecord | undefined {
   const { campaign } = prepared;
-  const state = approvalStateOf(await readApprovals(campaign.dir), digest, rows, campaign.recipients.path);
+  const state = approvalStateOf(approvals, digest, rows, campaign.recipients.path);
   if (state.state === 'approved') return state.approval;
   if (!campaign.config.requireApproval) return undefined;
   if (state.state === 'none') {
