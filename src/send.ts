@@ -76,7 +76,7 @@ export type SendResult =
  */
 export async function sendCampaign(request: SendRequest): Promise<SendResult> {
   const requestedSpec = transportSpec(request);
-  const { prepared, diagnostics, configLoaded } = await prepareCampaign(request.dir);
+  const { prepared, diagnostics, configLoaded } = await prepareCampaign(request.dir, { mjmlInWorker: true });
   if (!prepared) return { kind: 'invalid', plan: { configLoaded, ok: false, rows: 0, messages: 0, suppressed: [], languages: {}, diagnostics } };
   const { campaign } = prepared;
   const testTo = request.testTo === undefined ? undefined : testAddress(request.testTo);
