@@ -9,6 +9,7 @@ import { compileTemplate, type CompiledTemplate, type RenderedContent, type Vari
 import { checkRenderedMessage, checkSize, GMAIL_CLIP_BYTES } from './core/checks.js';
 import type { RecipientRow } from './core/recipients.js';
 import { describeIoError, loadCampaign, type Campaign } from './io/campaign.js';
+import { openMjmlCompiler } from './io/mjml-worker.js';
 import { attachmentNames, forEachRecipient } from './campaign-recipients.js';
 
 /** One recipient's message, rendered and checked, not yet given a Message-ID or Date. */
@@ -63,18 +64,35 @@ export interface PreparedCampaign {
   diagnostics: Diagnostic[];
 }
 
+export interface PrepareOptions {
+  /**
+   * Run MJML in a worker thread that ends once the template is compiled, so the memory mjml
+   * takes (~40 MB resident) is given back: for a long send. Loading it costs the same either
+   * way in a fresh process, but a process that prepares many campaigns loads it again each time.
+   */
+  mjmlInWorker?: boolean;
+}
+
 /** Load the campaign and compile its template once. */
-export async function prepareCampaign(dir: string): Promise<{ prepared?: PreparedCampaign; diagnostics: Diagnostic[]; configLoaded: boolean }> {
+export async function prepareCampaign(dir: string, options: PrepareOptions = {}): Promise<{ prepared?: PreparedCampaign; diagnostics: Diagnostic[]; configLoaded: boolean }> {
   const { campaign, config, diagnostics } = await loadCampaign(dir);
   // Only unusable settings stop a command (exit 2); a missing template or attachment is a problem found (exit 1).
   if (!campaign) return { diagnostics: sortDiagnostics(diagnostics), configLoaded: config !== undefined };
-  const { template, diagnostics: templateProblems } = await compileTemplate({
-    main: campaign.template,
-    variants: campaign.variants,
-    partials: campaign.partials,
-    ...(campaign.textTemplate ? { textTemplate: campaign.textTemplate } : {}),
-    ...(campaign.config.subject ? { configSubject: campaign.config.subject } : {}),
-  });
+  const mjml = options.mjmlInWorker ? openMjmlCompiler() : undefined;
+  let compiled: Awaited<ReturnType<typeof compileTemplate>>;
+  try {
+    compiled = await compileTemplate({
+      main: campaign.template,
+      variants: campaign.variants,
+      partials: campaign.partials,
+      ...(campaign.textTemplate ? { textTemplate: campaign.textTemplate } : {}),
+      ...(campaign.config.subject ? { configSubject: campaign.config.subject } : {}),
+      ...(mjml ? { mjml2html: mjml.mjml2html } : {}),
+    });
+  } finally {
+    await mjml?.close();
+  }
+  const { template, diagnostics: templateProblems } = compiled;
   diagnostics.push(...templateProblems);
   const suppressed = await loadSuppression(campaign, diagnostics);
   const prepared: PreparedCampaign = { campaign, suppressed, diagnostics };

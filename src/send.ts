@@ -11,7 +11,7 @@ import { Channel } from './io/channel.js';
 import { runDelivery, type DeliveryEvent, type DeliveryOptions, type DeliveryResult } from './io/deliver.js';
 import { diffDigests, digestCampaign, sha256, type CampaignDigest } from './io/digest.js';
 import { acquireLock } from './io/lock.js';
-import { createRun, listRuns, readManifest, runDir, writeRunInfo, createRunId, MANIFEST_FILE, ManifestStore, type RunInfo } from './io/manifest-store.js';
+import { createRun, listRuns, readManifest, runDir, summarizeManifest, writeRunInfo, createRunId, MANIFEST_FILE, ManifestStore, type RunInfo } from './io/manifest-store.js';
 import { toolVersion } from './io/package-info.js';
 import { describeTransport, openTransport, parseTransport, TransportUrlError, type TransportSpec } from './io/transport.js';
 import { readFile } from 'node:fs/promises';
@@ -76,13 +76,20 @@ export type SendResult =
  */
 export async function sendCampaign(request: SendRequest): Promise<SendResult> {
   const requestedSpec = transportSpec(request);
-  const { prepared, diagnostics, configLoaded } = await prepareCampaign(request.dir);
+  const { prepared, diagnostics, configLoaded } = await prepareCampaign(request.dir, { mjmlInWorker: true });
   if (!prepared) return { kind: 'invalid', plan: { configLoaded, ok: false, rows: 0, messages: 0, suppressed: [], languages: {}, diagnostics } };
   const { campaign } = prepared;
   const testTo = request.testTo === undefined ? undefined : testAddress(request.testTo);
 
-  // Pass 1: render and check every message; keep only counts, the first subject and row hashes.
-  const rows: Record<string, string> = {};
+  const digest = await digestCampaign(campaign);
+  const approvals = testTo ? [] : await readApprovals(campaign.dir);
+  // Per recipient, pass 1 keeps only what is used afterwards: keys to look up in the run being
+  // resumed, and row hashes where an approval of other content is compared row by row. A fresh
+  // send keeps nothing per recipient.
+  const keepRows = request.resume !== undefined || comparesRows(approvals, digest);
+
+  // Pass 1: render and check every message; keep only counts, the first subject and, if needed, row hashes.
+  const rows: Record<string, string> | undefined = keepRows ? {} : undefined;
   let firstSubject = '';
   const plan = await planMessages(prepared, {
     // Only the checks: the text part and most HTML are made in pass 2, for sending.
@@ -90,14 +97,13 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
     html: false,
     onMessage: (m) => {
       if (firstSubject === '') firstSubject = m.content.subject;
-      rows[m.row.key] = rowHash(m.row.fields);
+      if (rows) rows[m.row.key] = rowHash(m.row.fields);
     },
   });
   if (!plan.ok) return { kind: 'invalid', plan };
-  for (const s of plan.suppressed) rows[s.key] = 'suppressed';
+  if (rows) for (const s of plan.suppressed) rows[s.key] = 'suppressed';
 
-  const digest = await digestCampaign(campaign);
-  const approval = testTo ? undefined : await requireApproval(prepared, digest, rows);
+  const approval = testTo ? undefined : requireApproval(prepared, approvals, digest, rows);
   const runs = (await listRuns(campaign.dir)).filter((r) => !r.test);
   const run = testTo ? undefined : await chooseRun(request, runs, digest, campaign.dir);
   const runId = run?.info.id ?? createRunId(request.now());
@@ -107,9 +113,10 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
   const settings = deliverySettings(prepared, request);
   const resumeOptions = { retryFailed: request.retryFailed ?? false, resendUncertain: request.resendUncertain ?? false };
   const skipped = { sent: 0, failed: 0, uncertain: 0 };
-  let toSend = 0;
-  for (const key of Object.keys(rows)) {
-    if (rows[key] === 'suppressed') continue;
+  // Without rows there is no run to resume: every recipient is to be sent.
+  let toSend = rows ? 0 : plan.messages;
+  for (const [key, hash] of Object.entries(rows ?? {})) {
+    if (hash === 'suppressed') continue;
     const decision = resumeDecision(previous.get(key), resumeOptions);
     if (decision === 'skip-sent') skipped.sent++;
     else if (decision === 'skip-failed') skipped.failed++;
@@ -183,7 +190,8 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
   const store = await ManifestStore.open(dir);
   const transport = await openTransport(spec, transportOptions(settings, await dkimKey(prepared)));
   const from = senderAddress(campaign.config.from);
-  const channel = new Channel<OutgoingMessage>(Math.max(16, settings.concurrency * 4));
+  // One message ready at the hand-over: runDelivery's own look-ahead is the buffer.
+  const channel = new Channel<OutgoingMessage>(1);
   let queued = 0;
   let cutShort = false;
   request.onStart?.(summary.toSend);
@@ -241,8 +249,7 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
     await store.close();
   }
   await producer;
-  const { records } = await readManifest(path.join(dir, MANIFEST_FILE));
-  const run = summarizeRun(records);
+  const run = await summarizeManifest(path.join(dir, MANIFEST_FILE));
   const everyoneDone = !cutShort && delivery.stoppedBecause === undefined && run.counts.deferred === 0;
   if (everyoneDone && !info.finishedAt) {
     info.finishedAt = request.now().toISOString();
@@ -305,9 +312,14 @@ function testAddress(value: string): string {
   return check.address;
 }
 
-async function requireApproval(prepared: PreparedCampaign, digest: CampaignDigest, rows: Record<string, string>): Promise<ApprovalRecord | undefined> {
+/** Whether approvalStateOf will describe row changes: an approval exists, none of exactly this content, and the latest lists its rows. */
+function comparesRows(approvals: ApprovalRecord[], digest: CampaignDigest): boolean {
+  return approvals.at(-1)?.rows !== undefined && !approvals.some((a) => a.digest === digest.digest);
+}
+
+function requireApproval(prepared: PreparedCampaign, approvals: ApprovalRecord[], digest: CampaignDigest, rows: Record<string, string> | undefined): ApprovalRecord | undefined {
   const { campaign } = prepared;
-  const state = approvalStateOf(await readApprovals(campaign.dir), digest, rows, campaign.recipients.path);
+  const state = approvalStateOf(approvals, digest, rows, campaign.recipients.path);
   if (state.state === 'approved') return state.approval;
   if (!campaign.config.requireApproval) return undefined;
   if (state.state === 'none') {

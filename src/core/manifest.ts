@@ -69,22 +69,45 @@ export interface RunSummary {
 }
 
 export function summarizeRun(records: Iterable<ManifestRecord>): RunSummary {
-  const counts: Record<ManifestState, number> = { sending: 0, sent: 0, failed: 0, deferred: 0, suppressed: 0 };
-  const failures: RecipientOutcome[] = [];
-  const uncertain: RecipientOutcome[] = [];
-  const deferred: RecipientOutcome[] = [];
-  let lastAt: string | undefined;
-  const last = foldManifest(records);
-  for (const record of last.values()) {
-    counts[record.state]++;
-    if (lastAt === undefined || record.at > lastAt) lastAt = record.at;
-    if (record.state === 'failed') failures.push(outcomeOf(record));
-    else if (record.state === 'sending') uncertain.push(outcomeOf(record));
-    else if (record.state === 'deferred') deferred.push(outcomeOf(record));
+  const summarizer = new RunSummarizer();
+  for (const record of records) summarizer.add(record);
+  return summarizer.summary();
+}
+
+/**
+ * summarizeRun one record at a time, for a manifest read as a stream. Only the recipients whose
+ * last state gets listed (failed, uncertain, deferred) keep their record; the others keep just
+ * their state, so a run of 100,000 never holds 100,000 records.
+ */
+export class RunSummarizer {
+  private readonly last = new Map<string, ManifestRecord | ManifestState>();
+  private lastAt: string | undefined;
+
+  add(record: ManifestRecord): void {
+    const listed = record.state === 'failed' || record.state === 'sending' || record.state === 'deferred';
+    this.last.set(record.key, listed ? record : record.state);
+    if (this.lastAt === undefined || record.at > this.lastAt) this.lastAt = record.at;
   }
-  const summary: RunSummary = { recipients: last.size, counts, failures, uncertain, deferred };
-  if (lastAt !== undefined) summary.lastAt = lastAt;
-  return summary;
+
+  summary(): RunSummary {
+    const counts: Record<ManifestState, number> = { sending: 0, sent: 0, failed: 0, deferred: 0, suppressed: 0 };
+    const failures: RecipientOutcome[] = [];
+    const uncertain: RecipientOutcome[] = [];
+    const deferred: RecipientOutcome[] = [];
+    for (const last of this.last.values()) {
+      if (typeof last === 'string') {
+        counts[last]++;
+        continue;
+      }
+      counts[last.state]++;
+      if (last.state === 'failed') failures.push(outcomeOf(last));
+      else if (last.state === 'sending') uncertain.push(outcomeOf(last));
+      else if (last.state === 'deferred') deferred.push(outcomeOf(last));
+    }
+    const summary: RunSummary = { recipients: this.last.size, counts, failures, uncertain, deferred };
+    if (this.lastAt !== undefined) summary.lastAt = this.lastAt;
+    return summary;
+  }
 }
 
 function outcomeOf(record: ManifestRecord): RecipientOutcome {

@@ -27,6 +27,8 @@ export interface TemplateInput {
   textTemplate?: TemplateFile;
   /** Subject from bulletin.json, used when the front matter has none. */
   configSubject?: string;
+  /** MJML's compiler; default: mjml, loaded into this thread. */
+  mjml2html?: Mjml2Html;
 }
 
 export interface RenderedContent {
@@ -92,7 +94,7 @@ interface Shared {
   diagnostics: Diagnostic[];
 }
 
-type Mjml2Html = (mjml: string, options: { validationLevel: 'soft' }) => Promise<{ html: string; errors: { line: number; message: string; tagName: string }[] }>;
+export type Mjml2Html = (mjml: string, options: { validationLevel: 'soft' }) => Promise<{ html: string; errors: { line: number; message: string; tagName: string }[] }>;
 
 const KNOWN_HELPERS = Object.fromEntries(TEMPLATE_HELPERS.map((name) => [name, true]));
 
@@ -104,8 +106,8 @@ const KNOWN_HELPERS = Object.fromEntries(TEMPLATE_HELPERS.map((name) => [name, t
 export async function compileTemplate(input: TemplateInput): Promise<{ template?: CompiledTemplate; diagnostics: Diagnostic[] }> {
   const hbs = createHandlebars();
   const { partials, diagnostics } = parsePartials(hbs, input.partials);
-  const { default: mjml2html } = await import('mjml');
-  const shared: Shared = { hbs, partials, convert: createConverter(), mjml2html: mjml2html, variables: [], diagnostics };
+  const mjml2html = input.mjml2html ?? (await import('mjml')).default;
+  const shared: Shared = { hbs, partials, convert: createConverter(), mjml2html, variables: [], diagnostics };
 
   if (input.textTemplate) {
     const handText = compileField(shared, MappedSource.fromFile(input.textTemplate.text, input.textTemplate.path), true);

@@ -5,6 +5,7 @@ import { error, type Diagnostic } from '../core/diagnostics.js';
 import { decodeText, type TextEncodingName } from '../core/encoding.js';
 
 import { CampaignError } from './campaign-error.js';
+import { sha256 } from './digest.js';
 
 export { CampaignError };
 
@@ -23,7 +24,8 @@ export interface Campaign {
   /** Partial name → file. */
   partials: Record<string, TextFile>;
   textTemplate?: TextFile;
-  recipients: { path: string; text: string; encoding: TextEncodingName; bom: boolean; bytes: Buffer };
+  /** `sha256` is of the file's bytes, taken when it was read: the bytes themselves are not kept. */
+  recipients: { path: string; text: string; encoding: TextEncodingName; bom: boolean; sha256: string };
   /** Files in attachments/ by name (per-recipient attachments are looked up here). */
   attachmentFiles: Set<string>;
 }
@@ -145,7 +147,7 @@ async function readRecipients(dir: string, rel: string, diagnostics: Diagnostic[
   }
   const decoded = decodeText(bytes, rel);
   diagnostics.push(...decoded.diagnostics);
-  return { path: rel, text: decoded.text, encoding: decoded.encoding, bom: decoded.bom, bytes };
+  return { path: rel, text: decoded.text, encoding: decoded.encoding, bom: decoded.bom, sha256: sha256(bytes) };
 }
 
 async function listFiles(folder: string): Promise<Set<string>> {

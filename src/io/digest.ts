@@ -26,7 +26,7 @@ export async function digestCampaign(campaign: Campaign): Promise<CampaignDigest
     files[file.path] = sha256(file.text);
   }
   if (campaign.textTemplate) files[campaign.textTemplate.path] = sha256(campaign.textTemplate.text);
-  files[campaign.recipients.path] = sha256(campaign.recipients.bytes);
+  files[campaign.recipients.path] = campaign.recipients.sha256;
   const attachmentPaths = new Set([...campaign.config.attachments, ...[...campaign.attachmentFiles].map((f) => path.join('attachments', f))]);
   for (const rel of [...attachmentPaths].sort()) {
     const bytes = await readFile(path.join(campaign.dir, rel)).catch(() => undefined);

@@ -9,7 +9,7 @@
 import { open, readFile, readdir, rename, mkdir, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { MANIFEST_STATES, type ManifestRecord } from '../core/manifest.js';
+import { MANIFEST_STATES, RunSummarizer, type ManifestRecord, type RunSummary } from '../core/manifest.js';
 import { readTextIfExists } from './jsonl.js';
 
 export const RUNS_DIR = 'runs';
@@ -105,6 +105,30 @@ export interface ManifestContents {
 /** Reads a manifest, skipping (and reporting) lines that are not complete records. */
 export async function readManifest(path: string): Promise<ManifestContents> {
   return parseManifest(await readTextIfExists(path));
+}
+
+/**
+ * summarizeRun of a manifest file, read line by line: a run of 100,000 recipients has 200,000
+ * lines, which as one string and an array of records took ~250 MB of heap.
+ */
+export async function summarizeManifest(path: string): Promise<RunSummary> {
+  const summarizer = new RunSummarizer();
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return summarizer.summary();
+    throw error;
+  }
+  try {
+    for await (const line of file.readLines()) {
+      const record = parseRecord(line);
+      if (record) summarizer.add(record);
+    }
+  } finally {
+    await file.close();
+  }
+  return summarizer.summary();
 }
 
 export function parseManifest(text: string): ManifestContents {

@@ -3,8 +3,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ManifestRecord } from '../../src/core/manifest.js';
-import { createRun, createRunId, latestRun, listRuns, ManifestStore, readManifest, readRunInfo, runDir, writeRunInfo, type RunInfo } from '../../src/io/manifest-store.js';
+import { summarizeRun, type ManifestRecord } from '../../src/core/manifest.js';
+import { createRun, createRunId, latestRun, listRuns, ManifestStore, readManifest, readRunInfo, runDir, summarizeManifest, writeRunInfo, type RunInfo } from '../../src/io/manifest-store.js';
 import { acquireLock, LockedError, LOCK_FILE } from '../../src/io/lock.js';
 
 let dir: string;
@@ -20,6 +20,22 @@ function record(key: string, state: ManifestRecord['state']): ManifestRecord {
 }
 
 describe('ManifestStore', () => {
+  it('summarises a manifest read line by line exactly as summarizeRun does the whole file, torn last line and all', async () => {
+    const path = join(dir, 'manifest.jsonl');
+    const records = [
+      record('a@example.com', 'sending'),
+      record('b@example.com', 'sending'),
+      { ...record('a@example.com', 'sent'), at: new Date(5).toISOString() },
+      record('c@example.com', 'suppressed'),
+      { ...record('b@example.com', 'failed'), code: 550, response: '550 no such user' },
+      record('d@example.com', 'deferred'),
+    ];
+    await writeFile(path, records.map((r) => JSON.stringify(r) + '\n').join('') + '{"email":"e@example.com","key":"e@exa');
+    expect(await summarizeManifest(path)).toEqual(summarizeRun((await readManifest(path)).records));
+    expect((await summarizeManifest(path)).counts).toEqual({ sending: 0, sent: 1, failed: 1, deferred: 1, suppressed: 1 });
+    expect((await summarizeManifest(join(dir, 'none.jsonl'))).recipients).toBe(0);
+  });
+
   it('appends one JSON line per record, every append on disk when it resolves', async () => {
     const store = await ManifestStore.open(dir);
     await store.append(record('a@example.com', 'sending'));

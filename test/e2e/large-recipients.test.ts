@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -51,4 +51,16 @@ describe('100,000 recipients', () => {
     expect(json.recipients).toBe(ROWS);
     expect(json.diagnostics.map((d) => [d.location, d.severity])).toEqual([[`recipients.csv:${ROWS + 1}`, 'warning']]);
   }, 20_000);
+
+  it('sends from them in a 48 MB heap: a send keeps no per-recipient state it does not need', async () => {
+    const dir = path.join(scratch, 'large-send');
+    await cp(path.join(FIXTURES, 'ok-minimal'), dir, { recursive: true });
+    await writeRecipients(path.join(dir, 'recipients.csv'));
+
+    // Every row is rendered twice (checked, then built); only the first 100 are written out.
+    const result = await bulletin(['send', dir, '--yes', '--limit', '100', '--transport', 'outbox:out'], { nodeArgs: ['--max-old-space-size=48'] });
+    expect(result.stderr).not.toContain('heap out of memory');
+    expect(result.code).toBe(0);
+    expect((await readdir(path.join(dir, 'out'))).filter((name) => name.endsWith('.eml'))).toHaveLength(100);
+  }, 120_000);
 });

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseEnv } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { DEFAULT_TRANSPORT, sendCampaign, type SendRequest, type SendResult, type SendSummary } from '../../send.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { diagnosticsJson, printDiagnostics, problemSummary } from '../output/diagnostics.js';
@@ -25,6 +26,7 @@ export interface SendOptions {
 }
 
 export async function sendCommand(dir: string, options: SendOptions): Promise<ExitCode> {
+  limitHeapGrowth();
   const transport = await resolveTransport(dir, options.transport);
   const interactive = process.stdin.isTTY && process.stderr.isTTY;
   const controller = new AbortController();
@@ -64,6 +66,17 @@ export async function sendCommand(dir: string, options: SendOptions): Promise<Ex
 interface ResolvedTransport {
   url: string;
   source: string;
+}
+
+/**
+ * A send renders every message twice and keeps ~50 MB live, but each message leaves garbage that
+ * reaches V8's old generation, which by default grows to up to 4 x its live size before a full
+ * collection: 100,000 recipients peaked near 250 MB that way. Growing 20% at a time collects
+ * sooner. Not a limit: the heap may still grow as far as it must, so no send runs out of memory;
+ * V8 reads this flag at each collection, so setting it now takes effect.
+ */
+function limitHeapGrowth(): void {
+  setFlagsFromString('--heap-growing-percent=20');
 }
 
 /** --transport, then BULLETIN_TRANSPORT, then a .env file in the campaign folder, then the outbox. */

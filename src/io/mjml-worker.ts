@@ -1,0 +1,73 @@
+/**
+ * MJML's compiler in a worker thread. Loading mjml (juice, cheerio, js-beautify, lodash…) costs
+ * ~40 MB of resident memory that stays for the life of the process, yet it is needed only to
+ * compile each template once. Run there and terminated after, it gives that memory back before
+ * a single message is rendered. (`send` uses it; see PrepareOptions.)
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { Mjml2Html } from '../core/template.js';
+
+export interface MjmlCompiler {
+  mjml2html: Mjml2Html;
+  close(): Promise<void>;
+}
+
+// CommonJS evaluated in the worker: `workerData` is mjml's resolved path, so it loads the same
+// copy as this package would, whatever the current directory.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const load = import(require('node:url').pathToFileURL(workerData).href).then((m) => m.default.default ?? m.default);
+parentPort.on('message', async ({ id, mjml, options }) => {
+  try {
+    const result = await (await load)(mjml, options);
+    const errors = result.errors.map((e) => ({ line: e.line, message: e.message, tagName: e.tagName }));
+    parentPort.postMessage({ id, html: result.html, errors });
+  } catch (error) {
+    parentPort.postMessage({ id, failure: error instanceof Error ? error.message : String(error) });
+  }
+});
+`;
+
+interface Reply {
+  id: number;
+  html?: string;
+  errors?: { line: number; message: string; tagName: string }[];
+  failure?: string;
+}
+
+export function openMjmlCompiler(): MjmlCompiler {
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: createRequire(import.meta.url).resolve('mjml'),
+    // A small young generation: the worker compiles a few templates, and its peak adds to the
+    // main thread's. (The old generation is left unlimited: a large template must not fail.)
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+  });
+  const waiting = new Map<number, { resolve: (value: Awaited<ReturnType<Mjml2Html>>) => void; reject: (error: Error) => void }>();
+  let nextId = 0;
+  const failAll = (error: Error): void => {
+    for (const pending of waiting.values()) pending.reject(error);
+    waiting.clear();
+  };
+  worker.on('message', (reply: Reply) => {
+    const pending = waiting.get(reply.id);
+    if (!pending) return;
+    waiting.delete(reply.id);
+    if (reply.failure !== undefined) pending.reject(new Error(reply.failure));
+    else pending.resolve({ html: reply.html ?? '', errors: reply.errors ?? [] });
+  });
+  worker.on('error', failAll);
+  worker.on('exit', () => failAll(new Error('the MJML worker stopped')));
+  return {
+    mjml2html: (mjml, options) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        waiting.set(id, { resolve, reject });
+        worker.postMessage({ id, mjml, options });
+      }),
+    close: async () => {
+      await worker.terminate();
+    },
+  };
+}
