@@ -208,7 +208,8 @@ class RowRenderer {
     const variant = language === config.language ? undefined : language;
     const shape = this.shapeToCheck(row, data, language);
     const html = this.parts.html || shape !== undefined || !((this.template.htmlSizeBound(data, variant) ?? Infinity) <= GMAIL_CLIP_BYTES);
-    // The subject's own text is one line: only a value with a line break can break it.
+    // Only a value with a line break can break the subject (the template renders it regardless
+    // when the subject as written spans lines).
     const subject = html || hasLineBreak(data);
     const content = this.template.render(data, variant, { html, text: this.parts.text, subject });
     if (content.subjectLineBreak) {
