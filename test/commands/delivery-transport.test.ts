@@ -65,6 +65,21 @@ describe('SMTP transport against a real server', () => {
     await sink.close();
   });
 
+  it.each([
+    ['STARTTLS, with a login', 'starttls' as const, 'smtp'],
+    ['implicit TLS (smtps)', 'implicit' as const, 'smtps'],
+  ])('delivers over %s', async (_, tls, scheme) => {
+    await sink.close();
+    sink = await startSmtpSink({ tls, auth: { user: 'liaison', pass: 's3cret' } });
+    // smtp-server's own certificate is self-signed
+    transport = await openTransport(parseTransport(`${scheme}://liaison:s3cret@127.0.0.1:${sink.port}`), { concurrency: 2, tls: { rejectUnauthorized: false } });
+    const outcomes = await Promise.all(['a', 'b', 'c'].map(async (name, i) => transport!.deliver(await buildMessage(`${name}@example.com`, i + 2))));
+    expect(outcomes.map((o) => o.kind)).toEqual(['sent', 'sent', 'sent']);
+    expect(sink.received.map((m) => m.secure)).toEqual([true, true, true]);
+    expect(sink.logins.length).toBeGreaterThanOrEqual(1);
+    expect(sink.logins.every((user) => user === 'liaison')).toBe(true);
+  });
+
   it('delivers the raw bytes with the given envelope and reports the reply', async () => {
     transport = await openTransport(parseTransport(sink.url), { concurrency: 2 });
     const message = await buildMessage('Head@School.example.com', 2);

@@ -24,6 +24,8 @@ export interface ReceivedMessage {
   raw: Buffer;
   /** Connection it arrived on (remote port), to tell pooled connections apart. */
   remotePort: number;
+  /** Whether the session was encrypted (implicit TLS, or after STARTTLS). */
+  secure: boolean;
 }
 
 export interface SinkOptions {
@@ -31,6 +33,8 @@ export interface SinkOptions {
   auth?: { user: string; pass: string };
   /** Delay before replying to the end of DATA (ms). */
   replyDelayMs?: number;
+  /** Offer STARTTLS, or speak TLS from the start (smtps), with smtp-server's own test certificate. */
+  tls?: 'starttls' | 'implicit';
 }
 
 export interface SmtpSink {
@@ -70,8 +74,8 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   };
 
   const server = new SMTPServer({
-    secure: false,
-    disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    secure: options.tls === 'implicit',
+    disabledCommands: [...(options.tls === 'starttls' ? [] : ['STARTTLS']), ...(options.auth ? [] : ['AUTH'])],
     authOptional: !options.auth,
     allowInsecureAuth: true,
     disableReverseLookup: true,
@@ -117,7 +121,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
-        received.push({ from, to, raw: Buffer.concat(chunks), remotePort: session.remotePort });
+        received.push({ from, to, raw: Buffer.concat(chunks), remotePort: session.remotePort, secure: session.secure });
         if (dropAfter) {
           events.push({ to: first, event: 'dropped-after-data' });
           drop(session);
