@@ -57,7 +57,7 @@ describe('100,000 recipients', () => {
     await cp(path.join(FIXTURES, 'ok-minimal'), dir, { recursive: true });
     await writeRecipients(path.join(dir, 'recipients.csv'));
 
-    // Every row is rendered twice (checked, then built); only the first 100 are written out.
+    // Every row goes through the checking pass; only the first 100 are built and written out.
     const result = await bulletin(['send', dir, '--yes', '--limit', '100', '--transport', 'outbox:out'], { nodeArgs: ['--max-old-space-size=48'] });
     expect(result.stderr).not.toContain('heap out of memory');
     expect(result.code).toBe(0);
