@@ -2,7 +2,7 @@ import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { reportRows, summarizeRun, type ExtraColumns, type ManifestRecord, type RunSummary } from './core/manifest.js';
 import { CampaignError, loadCampaign } from './io/campaign.js';
-import { listRuns, readManifest, runDir, MANIFEST_FILE, type RunInfo } from './io/manifest-store.js';
+import { listRuns, manifestPath, readManifest, runDir, type RunInfo } from './io/manifest-store.js';
 import { forEachRecipient } from './campaign-recipients.js';
 
 export interface LoadedRun {
@@ -23,7 +23,7 @@ export async function loadRun(campaignDir: string, id?: string): Promise<LoadedR
   const info = id === undefined || id === 'latest' ? (runs.filter((r) => !r.test).at(-1) ?? runs.at(-1)) : runs.find((r) => r.id === id);
   if (!info) throw new CampaignError(`there is no run "${id}"`, `runs: ${runs.map((r) => r.id).join(', ')}`);
   const folder = runDir(dir, info.id);
-  const { records, skipped } = await readManifest(path.join(folder, MANIFEST_FILE));
+  const { records, skipped } = await readManifest(manifestPath(folder));
   return { info, dir: folder, records, summary: summarizeRun(records), unreadable: skipped.length };
 }
 

@@ -11,7 +11,7 @@ import { Channel } from './io/channel.js';
 import { runDelivery, type DeliveryEvent, type DeliveryOptions, type DeliveryResult } from './io/deliver.js';
 import { diffDigests, digestCampaign, sha256, type CampaignDigest } from './io/digest.js';
 import { acquireLock } from './io/lock.js';
-import { createRun, listRuns, readManifest, runDir, summarizeManifest, writeRunInfo, createRunId, MANIFEST_FILE, ManifestStore, type RunInfo } from './io/manifest-store.js';
+import { createRun, listRuns, readManifest, runDir, summarizeManifest, writeRunInfo, createRunId, manifestPath, ManifestStore, type RunInfo } from './io/manifest-store.js';
 import { toolVersion } from './io/package-info.js';
 import { describeTransport, openTransport, parseTransport, TransportUrlError, type TransportSpec } from './io/transport.js';
 import { readFile } from 'node:fs/promises';
@@ -249,7 +249,7 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
     await store.close();
   }
   await producer;
-  const run = await summarizeManifest(path.join(dir, MANIFEST_FILE));
+  const run = await summarizeManifest(manifestPath(dir));
   const everyoneDone = !cutShort && delivery.stoppedBecause === undefined && run.counts.deferred === 0;
   if (everyoneDone && !info.finishedAt) {
     info.finishedAt = request.now().toISOString();
@@ -338,7 +338,7 @@ interface ExistingRun {
 
 /** Never start over by accident: an unfinished run must be resumed, a finished one needs --new-run. */
 async function chooseRun(request: SendRequest, runs: RunInfo[], digest: CampaignDigest, campaignDir: string): Promise<ExistingRun | undefined> {
-  const withRecords = async (info: RunInfo): Promise<ExistingRun> => ({ info, records: (await readManifest(path.join(runDir(campaignDir, info.id), MANIFEST_FILE))).records });
+  const withRecords = async (info: RunInfo): Promise<ExistingRun> => ({ info, records: (await readManifest(manifestPath(runDir(campaignDir, info.id)))).records });
   if (request.resume !== undefined) {
     const info = request.resume === true ? runs.filter((r) => !r.finishedAt).at(-1) : runs.find((r) => r.id === request.resume);
     if (!info) {

@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 
 /**
  * Read a JSON-lines file. A crash can leave a torn last line: it is skipped and counted,
@@ -26,6 +26,22 @@ export async function readTextIfExists(file: string): Promise<string> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw err;
+  }
+}
+
+/** A file's lines one at a time, or none when it does not exist (yet), like readTextIfExists. */
+export async function* readLinesIfExists(file: string): AsyncGenerator<string> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    yield* handle.readLines();
+  } finally {
+    await handle.close();
   }
 }
 

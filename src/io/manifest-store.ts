@@ -10,7 +10,7 @@ import { open, readFile, readdir, rename, mkdir, type FileHandle } from 'node:fs
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { MANIFEST_STATES, RunSummarizer, type ManifestRecord, type RunSummary } from '../core/manifest.js';
-import { readTextIfExists } from './jsonl.js';
+import { readLinesIfExists, readTextIfExists } from './jsonl.js';
 
 export const RUNS_DIR = 'runs';
 export const MANIFEST_FILE = 'manifest.jsonl';
@@ -37,7 +37,7 @@ export class ManifestStore {
    * a crash is terminated first, so the next record starts on a line of its own.
    */
   static async open(runDir: string): Promise<ManifestStore> {
-    const path = join(runDir, MANIFEST_FILE);
+    const path = manifestPath(runDir);
     const file = await open(path, 'a+');
     try {
       const { size } = await file.stat();
@@ -102,6 +102,11 @@ export interface ManifestContents {
   skipped: { line: number; text: string; reason: string }[];
 }
 
+/** Where a run folder's manifest is. */
+export function manifestPath(runFolder: string): string {
+  return join(runFolder, MANIFEST_FILE);
+}
+
 /** Reads a manifest, skipping (and reporting) lines that are not complete records. */
 export async function readManifest(path: string): Promise<ManifestContents> {
   return parseManifest(await readTextIfExists(path));
@@ -113,20 +118,9 @@ export async function readManifest(path: string): Promise<ManifestContents> {
  */
 export async function summarizeManifest(path: string): Promise<RunSummary> {
   const summarizer = new RunSummarizer();
-  let file: FileHandle;
-  try {
-    file = await open(path, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return summarizer.summary();
-    throw error;
-  }
-  try {
-    for await (const line of file.readLines()) {
-      const record = parseRecord(line);
-      if (record) summarizer.add(record);
-    }
-  } finally {
-    await file.close();
+  for await (const line of readLinesIfExists(path)) {
+    const record = parseRecord(line);
+    if (record) summarizer.add(record);
   }
   return summarizer.summary();
 }
