@@ -57,16 +57,11 @@ async function ours(messages, warmup, concurrency) {
           await store.close();
         }
       };
-      await deliver(warmup, 'warmup');
-      await sink.reset();
-      const started = performance.now();
-      const delivery = await deliver(messages, 'run');
-      const seconds = (performance.now() - started) / 1000;
-      const received = await sink.count();
-      if (delivery.sent !== messages.length || received !== messages.length) {
-        throw new Error(`concurrency ${concurrency}: sent ${delivery.sent}, sink received ${received}, expected ${messages.length}`);
-      }
-      return messages.length / seconds;
+      const send = async (batch, folder) => {
+        const delivery = await deliver(batch, folder);
+        if (delivery.sent !== batch.length) throw new Error(`concurrency ${concurrency}: sent ${delivery.sent}, expected ${batch.length}`);
+      };
+      return await rateInto(sink, `concurrency ${concurrency}`, send, messages, warmup);
     } finally {
       await transport.close();
       await sink.close();
@@ -87,14 +82,7 @@ async function bare(messages, warmup) {
   });
   try {
     const send = (batch) => Promise.all(batch.map((m) => transporter.sendMail({ envelope: m.envelope, raw: m.raw })));
-    await send(warmup);
-    await sink.reset();
-    const started = performance.now();
-    await send(messages);
-    const seconds = (performance.now() - started) / 1000;
-    const received = await sink.count();
-    if (received !== messages.length) throw new Error(`bare nodemailer: sink received ${received}, expected ${messages.length}`);
-    return messages.length / seconds;
+    return await rateInto(sink, 'bare nodemailer', send, messages, warmup);
   } finally {
     transporter.close();
     await sink.close();
@@ -119,16 +107,21 @@ async function bareConnections(messages, warmup) {
         while (next < batch.length) await send(connection, batch[next++]);
       }));
     };
-    await loops(warmup);
-    await sink.reset();
-    const started = performance.now();
-    await loops(messages);
-    const seconds = (performance.now() - started) / 1000;
-    const received = await sink.count();
-    if (received !== messages.length) throw new Error(`bare SMTPConnection: sink received ${received}, expected ${messages.length}`);
-    return messages.length / seconds;
+    return await rateInto(sink, 'bare SMTPConnection', loops, messages, warmup);
   } finally {
     for (const connection of connections) connection.quit();
     await sink.close();
   }
+}
+
+/** Sends the warm-up, resets the sink's count, then times `send` over the messages; the sink must have every one. */
+async function rateInto(sink, label, send, messages, warmup) {
+  await send(warmup, 'warmup');
+  await sink.reset();
+  const started = performance.now();
+  await send(messages, 'run');
+  const seconds = (performance.now() - started) / 1000;
+  const received = await sink.count();
+  if (received !== messages.length) throw new Error(`${label}: sink received ${received}, expected ${messages.length}`);
+  return messages.length / seconds;
 }
