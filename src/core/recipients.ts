@@ -1,5 +1,4 @@
-import { parse, CsvError } from 'csv-parse';
-import { Readable } from 'node:stream';
+import { CsvError, parse } from 'csv-parse/sync';
 import { checkAddress } from './address.js';
 import { closest, error, type Diagnostic } from './diagnostics.js';
 
@@ -34,7 +33,8 @@ export interface RecipientSummary {
 }
 
 const DELIMITERS = [',', ';', '\t'] as const;
-const CHUNK = 64 * 1024;
+/** About how much text csv-parse reads at a time: a few thousand rows. */
+const PIECE = 256 * 1024;
 
 /** The delimiter used most often in the header line, outside quotes. */
 export function detectDelimiter(text: string): string {
@@ -52,9 +52,10 @@ export function detectDelimiter(text: string): string {
 }
 
 /**
- * Stream the recipients through csv-parse, calling onRow for every valid row in file order.
- * Only the keys seen so far are held (for duplicates), never the rows, so 100,000 rows fit in
- * little memory. Every problem is collected; only an unclosed quote ends the parse early.
+ * Read the recipients through csv-parse a piece at a time (synchronously: a stream's per-record
+ * hand-offs cost more than the parse's own row checks), calling onRow for every valid row in file
+ * order. Only one piece's records and the keys seen so far are held (for duplicates), never all the
+ * rows, so 100,000 rows fit in little memory. Every problem is collected; only an unclosed quote ends the parse early.
  */
 export async function parseRecipients(
   text: string,
@@ -75,14 +76,19 @@ export async function parseRecipients(
     diagnostics.push(error(file, unclosed.line, 'a quoted value starts here but its closing quote is missing', 'add the closing " (a quote inside a quoted value is written ""); rows from here on were not read'));
   }
   const readable = unclosed ? text.slice(0, unclosed.offset) : text;
-  const parser = Readable.from(chunks(readable)).pipe(
-    // Blank lines come through as records (skipped below), so that counting lines here gives each
-    // record's line without csv-parse's per-record info objects.
-    parse({ delimiter, relax_column_count: true, relax_quotes: true, bom: true }),
-  );
-  try {
-    let nextLine = 1;
-    for await (const record of parser as AsyncIterable<string[]>) {
+  let nextLine = 1;
+  reading: for (const piece of pieces(readable, delimiter)) {
+    let records: string[][];
+    try {
+      // Blank lines come through as records (skipped below), so that counting lines here gives
+      // each record's line without csv-parse's per-record info objects.
+      records = parse(piece, { delimiter, relax_column_count: true, relax_quotes: true, bom: nextLine === 1 });
+    } catch (err) {
+      if (!(err instanceof CsvError)) throw err;
+      diagnostics.push(csvErrorDiagnostic(err, file, nextLine));
+      break;
+    }
+    for (const record of records) {
       const line = nextLine;
       nextLine += 1 + lineBreaksIn(record);
       if (record.length === 1 && record[0] === '') continue; // an empty line
@@ -90,7 +96,7 @@ export async function parseRecipients(
         header = record.map((h) => h.trim());
         diagnostics.push(...checkHeader(header, options));
         emailIndex = columnIndex(header, options.emailColumn);
-        if (emailIndex === -1) break;
+        if (emailIndex === -1) break reading;
         continue;
       }
       if (record.every((v) => v.trim() === '')) continue;
@@ -98,12 +104,10 @@ export async function parseRecipients(
       const row = checkRow(record, line, header, emailIndex, seen, options, diagnostics);
       if (row) {
         valid++;
-        await onRow(row);
+        const handled = onRow(row);
+        if (handled) await handled;
       }
     }
-  } catch (err) {
-    if (!(err instanceof CsvError)) throw err;
-    diagnostics.push(csvErrorDiagnostic(err, file));
   }
   if (!header && !unclosed) diagnostics.push(error(file, 1, 'the file is empty', `add a header line with an "${options.emailColumn}" column, then one row per recipient`));
   else if (emailIndex !== -1 && rows === 0 && !diagnostics.some((d) => d.severity === 'error')) {
@@ -113,16 +117,13 @@ export async function parseRecipients(
 }
 
 /**
- * The text in chunks, with CRLF and lone CR turned into LF: csv-parse counts the CR and the LF of a
- * CRLF inside a quoted value as two lines, which would push every later row's line number down.
+ * The text in pieces that csv-parse reads one after the other as it would read the whole (cut at
+ * line feeds outside quoted values), with CRLF and lone CR turned into LF: csv-parse counts the CR
+ * and the LF of a CRLF inside a quoted value as two lines, which would push later rows' lines down.
  */
-function* chunks(text: string): Generator<string> {
-  for (let i = 0; i < text.length; ) {
-    let end = Math.min(i + CHUNK, text.length);
-    if (text.charCodeAt(end - 1) === 13) end++; // keep a CRLF in one chunk
-    yield text.slice(i, end).replace(/\r\n?/g, '\n');
-    i = end;
-  }
+function* pieces(text: string, delimiter: string): Generator<string> {
+  const starts = [0, ...cutPoints(text, delimiter, Math.ceil(text.length / PIECE))];
+  for (let i = 0; i < starts.length; i++) yield text.slice(starts[i], starts[i + 1]).replace(/\r\n?/g, '\n');
 }
 
 /** A record spans more than one line only through line breaks inside quoted values (CRLF is LF by now). */
@@ -225,9 +226,10 @@ function checkRow(
   return { line, email: address.address, key: address.key, domain: address.domain, fields };
 }
 
-function csvErrorDiagnostic(err: CsvError, file: string): Diagnostic {
+/** csv-parse's error in the piece that starts at `firstLine`, at its line in the file. */
+function csvErrorDiagnostic(err: CsvError, file: string, firstLine: number): Diagnostic {
   const lines = (err as CsvError & { lines?: number }).lines;
-  return error(file, lines, `the file cannot be read as CSV: ${err.message}`);
+  return error(file, lines === undefined ? undefined : lines + firstLine - 1, `the file cannot be read as CSV: ${err.message}`);
 }
 
 /**
@@ -238,24 +240,63 @@ export function findUnclosedQuote(text: string, delimiter: string): { line: numb
   return endsInQuote(text, delimiter) ? whereQuoteOpened(text, delimiter) : undefined;
 }
 
-/**
- * Whether the text ends inside a quoted value, jumping from quote to quote (a file of 100,000
- * rows has a few quotes per row): the same reading as whereQuoteOpened, without counting lines.
- */
+/** Whether the text ends inside a quoted value: the same reading as whereQuoteOpened, without counting lines. */
 function endsInQuote(text: string, delimiter: string): boolean {
+  let unclosed = false;
+  forEachQuotedValue(text, delimiter, (_open, close) => {
+    unclosed = close === -1;
+  });
+  return unclosed;
+}
+
+/**
+ * Calls visit(open, close) with the offsets of each quoted value's opening and closing quotes,
+ * in order, jumping from quote to quote (a file of 100,000 rows has a few quotes per row). A
+ * quote opens a value only at the start of a field; one elsewhere is kept as it is. close is -1
+ * for a value that never closes. visit returns true to stop.
+ */
+function forEachQuotedValue(text: string, delimiter: string, visit: (open: number, close: number) => boolean | void): void {
   for (let at = text.indexOf('"'); at !== -1; ) {
     const before = at === 0 ? '\n' : text[at - 1];
     if (before !== delimiter && before !== '\n' && before !== '\r') {
-      at = text.indexOf('"', at + 1); // a quote inside an unquoted value is kept as it is
+      at = text.indexOf('"', at + 1);
       continue;
     }
     // A quoted value: find its closing quote, skipping doubled ones.
     let close = text.indexOf('"', at + 1);
     while (close !== -1 && text[close + 1] === '"') close = text.indexOf('"', close + 2);
-    if (close === -1) return true;
+    if (visit(at, close) === true || close === -1) return;
     at = text.indexOf('"', close + 1);
   }
-  return false;
+}
+
+/**
+ * Offsets that cut the text into about `parts` equal pieces which csv-parse reads, one after the
+ * other, as it reads the whole: each just after a line feed outside every quoted value. Fewer
+ * where no such line feed follows a share's end (a file with lone CR line endings has none).
+ */
+export function cutPoints(text: string, delimiter: string, parts: number): number[] {
+  const cuts: number[] = [];
+  const target = (): number => Math.ceil((text.length * (cuts.length + 1)) / parts);
+  let from = 0; // the first offset past the quoted values seen so far
+  // Cuts before `limit`; true when there is nothing more to look for.
+  const cutBefore = (limit: number): boolean => {
+    while (cuts.length < parts - 1) {
+      const lf = text.indexOf('\n', Math.max(target(), from));
+      if (lf === -1 || lf + 1 >= text.length) return true;
+      if (lf >= limit) return false;
+      cuts.push(lf + 1);
+    }
+    return true;
+  };
+  let done = false;
+  forEachQuotedValue(text, delimiter, (open, close) => {
+    done = cutBefore(open);
+    from = close === -1 ? text.length : close + 1;
+    return done;
+  });
+  if (!done) cutBefore(text.length);
+  return cuts;
 }
 
 function whereQuoteOpened(text: string, delimiter: string): { line: number; offset: number } | undefined {

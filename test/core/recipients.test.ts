@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { detectDelimiter, parseRecipients, type RecipientRow } from '../../src/core/recipients.js';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { cutPoints, detectDelimiter, parseRecipients, type RecipientRow } from '../../src/core/recipients.js';
+import { seeded } from '../helpers/random.js';
 
 async function parse(text: string, extra: Partial<Parameters<typeof parseRecipients>[1]> = {}) {
   const rows: RecipientRow[] = [];
@@ -144,3 +146,55 @@ describe('parseRecipients', () => {
     expect(rows.map((r) => r.email)).toEqual(['A@example.org']);
   });
 });
+
+/** Text made of what trips a CSV reader: quotes (doubled, mid-value, unclosed-looking), delimiters, every line ending. */
+const BITS = ['"', '""', 'a', 'b c', ',', ';', '\n', '\r\n', '\r', '\n\n', ',"x\ny",', ',"q""r"', '"s"t'];
+
+function randomCsv(random: () => number, delimiter: string): string {
+  const lines: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    const value = Array.from({ length: Math.floor(random() * 6) }, () => BITS[Math.floor(random() * BITS.length)]).join('');
+    lines.push(`r${i}${delimiter}${value}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+const records = (text: string, delimiter: string): string[][] =>
+  parseCsv<string[]>(text.replace(/\r\n?/g, '\n'), { delimiter, relax_column_count: true, relax_quotes: true });
+
+describe('cutPoints', () => {
+  it('cuts where csv-parse, reading piece after piece, gives the records it gives for the whole text', () => {
+    const random = seeded(7);
+    let cases = 0;
+    for (let n = 0; n < 120; n++) {
+      const delimiter = n % 2 === 0 ? ',' : ';';
+      const text = randomCsv(random, delimiter);
+      // Skip texts that end inside a quoted value: parseRecipients never cuts those (it reads up to the quote).
+      if (findsUnclosed(text, delimiter)) continue;
+      for (const parts of [2, 5, 40]) {
+        const cuts = cutPoints(text, delimiter, parts);
+        expect(cuts).toEqual([...cuts].sort((a, b) => a - b));
+        for (const cut of cuts) expect(text[cut - 1]).toBe('\n');
+        const starts = [0, ...cuts];
+        const pieced = starts.flatMap((start, i) => records(text.slice(start, starts[i + 1]), delimiter));
+        expect(pieced).toEqual(records(text, delimiter));
+        if (cuts.length > 0) cases++;
+      }
+    }
+    expect(cases).toBeGreaterThan(150);
+  });
+
+  it('never cuts inside a quoted value, even one spanning the share\'s end', () => {
+    const text = 'email,note\na@example.org,"one\ntwo\nthree\nfour"\nb@example.org,x\n';
+    expect(cutPoints(text, ',', 2)).toEqual([text.indexOf('b@')]);
+  });
+});
+
+function findsUnclosed(text: string, delimiter: string): boolean {
+  try {
+    records(text, delimiter);
+    return false;
+  } catch {
+    return true;
+  }
+}

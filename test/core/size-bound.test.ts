@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHandlebars } from '../../src/core/helpers.js';
 import { boundFor, sizeBound } from '../../src/core/size-bound.js';
+import { seeded } from '../helpers/random.js';
 
 const hbs = createHandlebars();
 
@@ -23,15 +24,6 @@ const PIECES = ['"', "'", '&', '<', '=', '`', 'ß', 'ŉ', 'é', '中', '😀', '
 function randomValue(random: () => number): string {
   const length = Math.floor(random() * 40);
   return Array.from({ length }, () => PIECES[Math.floor(random() * PIECES.length)]).join('');
-}
-
-/** A small deterministic generator, so a failure can be repeated. */
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
 }
 
 describe('sizeBound', () => {
