@@ -1,18 +1,22 @@
 import type { Campaign } from './io/campaign.js';
 import { error, type Diagnostic } from './core/diagnostics.js';
-import { parseRecipients, type RecipientRow } from './core/recipients.js';
+import { parseRecipients, type CsvRecords, type RecipientRow } from './core/recipients.js';
 
-/** Parse the campaign's recipients with its settings, checking each row against the campaign's files. */
+/**
+ * Parse the campaign's recipients with its settings, checking each row against the campaign's
+ * files. `csv`: the recipients already being parsed (in a worker); by default they are parsed here.
+ */
 export async function forEachRecipient(
   campaign: Campaign,
   diagnostics: Diagnostic[],
   onRow: (row: RecipientRow) => void | Promise<void>,
+  csv?: CsvRecords,
 ): Promise<{ rows: number; valid: number; header: string[] }> {
   const { config } = campaign;
   const headerColumns = config.columns.name ? [config.columns.name] : [];
   let valid = 0;
   const summary = await parseRecipients(
-    campaign.recipients.text,
+    csv ?? campaign.recipients.text,
     { file: campaign.recipients.path, emailColumn: config.columns.email, headerColumns, requiredColumns: config.required },
     async (row) => {
       const rowProblems = checkRowFiles(campaign, row);

@@ -7,9 +7,10 @@ import { composeMessage, type AttachmentData, type MessageInput } from './core/m
 import { parseSuppressionList } from './core/suppression.js';
 import { compileTemplate, type CompiledTemplate, type RenderedContent, type VariableUse } from './core/template.js';
 import { checkRenderedMessage, checkSize, GMAIL_CLIP_BYTES } from './core/checks.js';
-import type { RecipientRow } from './core/recipients.js';
+import { cutRecipients, type CsvRecords, type RecipientRow } from './core/recipients.js';
 import { describeIoError, loadCampaign, type Campaign } from './io/campaign.js';
-import { openMjmlCompiler } from './io/mjml-worker.js';
+import { openMjmlCompiler, takeStartedMjmlCompiler } from './io/mjml-worker.js';
+import { parseInWorker, WORKER_FROM_CHARS } from './io/csv-worker.js';
 import { attachmentNames, forEachRecipient } from './campaign-recipients.js';
 
 /** One recipient's message, rendered and checked, not yet given a Message-ID or Date. */
@@ -62,6 +63,8 @@ export interface PreparedCampaign {
   template?: CompiledTemplate;
   suppressed: Set<string>;
   diagnostics: Diagnostic[];
+  /** The recipients already being parsed (PrepareOptions.csvInWorker): read by the first plan only. */
+  csv?: CsvRecords;
 }
 
 export interface PrepareOptions {
@@ -69,8 +72,14 @@ export interface PrepareOptions {
    * Run MJML in a worker thread that ends once the template is compiled, so the memory mjml
    * takes (~40 MB resident) is given back: for a long send. Loading it costs the same either
    * way in a fresh process, but a process that prepares many campaigns loads it again each time.
+   * A worker the CLI started early (startMjmlCompiler) is used either way.
    */
   mjmlInWorker?: boolean;
+  /**
+   * Start parsing a large recipients file in a worker thread now, before the template compiles,
+   * so that parsing runs beside the compile and the row checks (validate).
+   */
+  csvInWorker?: boolean;
 }
 
 /** Load the campaign and compile its template once. */
@@ -78,7 +87,9 @@ export async function prepareCampaign(dir: string, options: PrepareOptions = {})
   const { campaign, config, diagnostics } = await loadCampaign(dir);
   // Only unusable settings stop a command (exit 2); a missing template or attachment is a problem found (exit 1).
   if (!campaign) return { diagnostics: sortDiagnostics(diagnostics), configLoaded: config !== undefined };
-  const mjml = options.mjmlInWorker ? openMjmlCompiler() : undefined;
+  const { text } = campaign.recipients;
+  const csv = options.csvInWorker && text.length >= WORKER_FROM_CHARS ? parseInWorker(cutRecipients(text)) : undefined;
+  const mjml = takeStartedMjmlCompiler() ?? (options.mjmlInWorker ? openMjmlCompiler() : undefined);
   let compiled: Awaited<ReturnType<typeof compileTemplate>>;
   try {
     compiled = await compileTemplate({
@@ -97,6 +108,7 @@ export async function prepareCampaign(dir: string, options: PrepareOptions = {})
   const suppressed = await loadSuppression(campaign, diagnostics);
   const prepared: PreparedCampaign = { campaign, suppressed, diagnostics };
   if (template) prepared.template = template;
+  if (csv) prepared.csv = csv;
   return { prepared, diagnostics, configLoaded: true };
 }
 
@@ -104,19 +116,20 @@ export async function prepareCampaign(dir: string, options: PrepareOptions = {})
  * Plan, then apply: validate and render every recipient's message. validate, preview and send
  * all go through here, so they cannot disagree about what a message contains.
  */
-export async function planCampaign(dir: string, options: PlanOptions = {}): Promise<PlanResult> {
-  const { prepared, diagnostics, configLoaded } = await prepareCampaign(dir);
+export async function planCampaign(dir: string, options: PlanOptions & PrepareOptions = {}): Promise<PlanResult> {
+  const { prepared, diagnostics, configLoaded } = await prepareCampaign(dir, options);
   if (!prepared) return finish({ configLoaded, ok: false, rows: 0, messages: 0, suppressed: [], languages: {}, diagnostics });
   return planMessages(prepared, options);
 }
 
 /** Render every row of a prepared campaign, in file order, handing each message to onMessage. */
 export async function planMessages(prepared: PreparedCampaign, options: PlanOptions = {}): Promise<PlanResult> {
-  const { campaign, template, suppressed, diagnostics } = prepared;
+  const { campaign, template, suppressed, diagnostics, csv } = prepared;
+  delete prepared.csv; // its records are read once: a second plan parses the text again
   const result: PlanResult = { campaign, configLoaded: true, ok: false, rows: 0, messages: 0, suppressed: [], languages: {}, diagnostics };
   if (!template) {
     // Still check every recipient row, so the user sees all problems at once.
-    const summary = await forEachRecipient(campaign, diagnostics, () => {});
+    const summary = await forEachRecipient(campaign, diagnostics, () => {}, csv);
     result.rows = summary.rows;
     return finish(result);
   }
@@ -133,7 +146,7 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
     result.messages++;
     result.languages[message.language] = (result.languages[message.language] ?? 0) + 1;
     await options.onMessage?.(message);
-  });
+  }, csv);
   result.rows = summary.rows;
   renderer.checkColumns(summary.header);
   renderer.flushWarnings();

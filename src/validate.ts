@@ -12,6 +12,6 @@ export interface ValidateResult {
 
 /** Everything `bulletin validate` checks: the plan without the apply. Nothing is written or sent. */
 export async function validateCampaign(dir: string): Promise<ValidateResult> {
-  const plan = await planCampaign(dir, { text: false, html: false });
+  const plan = await planCampaign(dir, { text: false, html: false, csvInWorker: true });
   return { ok: plan.ok, configLoaded: plan.configLoaded, recipients: plan.messages, diagnostics: plan.diagnostics };
 }

@@ -63,7 +63,10 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     .option('--json', 'print {ok, recipients, diagnostics} as JSON on stdout')
     .addHelpText('after', examples(['bulletin validate', 'bulletin validate my-campaign --json']))
     .action((dir: string, options: object) =>
-      run(async () => (await import('./commands/validate.js')).validateCommand(dir, options)),
+      run(async () => {
+        await startMjml();
+        return (await import('./commands/validate.js')).validateCommand(dir, options);
+      }),
     );
 
   program
@@ -78,7 +81,10 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     .option('--json', 'print a machine-readable summary on stdout')
     .addHelpText('after', examples(['bulletin preview', 'bulletin preview my-campaign --open', 'bulletin preview --only head@oakfield.example.org', 'bulletin preview --limit 20 --json']))
     .action((dir: string, options: object) =>
-      run(async () => (await import('./commands/preview.js')).previewCommand(dir, options)),
+      run(async () => {
+        await startMjml();
+        return (await import('./commands/preview.js')).previewCommand(dir, options);
+      }),
     );
 
   program
@@ -118,7 +124,10 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
       ]),
     )
     .action((dir: string, options: object) =>
-      run(async () => (await import('./commands/send.js')).sendCommand(dir, options)),
+      run(async () => {
+        await startMjml();
+        return (await import('./commands/send.js')).sendCommand(dir, options);
+      }),
     );
 
   program
@@ -170,6 +179,14 @@ function examples(lines: string[]): string {
 
 async function run(action: Action): Promise<void> {
   process.exitCode = await action();
+}
+
+/**
+ * For the commands that compile the template: mjml then loads in its worker while the command
+ * loads its own modules and reads the campaign, instead of after (validate: ~0.5 s sooner).
+ */
+async function startMjml(): Promise<void> {
+  (await import('../io/mjml-worker.js')).startMjmlCompiler();
 }
 
 /** Turn any failure into one clear line on stderr and an exit code; a stack only with BULLETIN_DEBUG. */

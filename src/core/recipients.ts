@@ -1,4 +1,4 @@
-import { CsvError, parse } from 'csv-parse/sync';
+import { CsvError, parse, type Options } from 'csv-parse/sync';
 import { checkAddress } from './address.js';
 import { closest, error, type Diagnostic } from './diagnostics.js';
 
@@ -51,79 +51,112 @@ export function detectDelimiter(text: string): string {
   return best;
 }
 
+/** The recipients text ready for csv-parse (cutRecipients). */
+export interface CsvPieces {
+  delimiter: string;
+  /** Where a quoted value opens and never closes: the pieces end before that line. */
+  unclosed?: { line: number; offset: number };
+  /**
+   * The text up to any unclosed quote, in pieces that csv-parse reads one after the other as it
+   * would read the whole (cut at line feeds outside quoted values), with CRLF and lone CR turned
+   * into LF: csv-parse counts the CR and the LF of a CRLF inside a quoted value as two lines,
+   * which would push later rows' line numbers down.
+   */
+  pieces: string[];
+}
+
+/** The same, parsed: each piece's records in order, in this thread or another (csv-workers.ts). */
+export interface CsvRecords {
+  delimiter: string;
+  unclosed?: { line: number; offset: number };
+  /** csv-parse's error is thrown as a CsvError whose `lines` counts from its piece's first line. */
+  pieces: Iterable<string[][]> | AsyncIterable<string[][]>;
+}
+
+export function cutRecipients(text: string): CsvPieces {
+  const delimiter = detectDelimiter(text);
+  const unclosed = findUnclosedQuote(text, delimiter);
+  const readable = unclosed ? text.slice(0, unclosed.offset) : text;
+  const starts = [0, ...cutPoints(readable, delimiter, Math.ceil(readable.length / PIECE))];
+  const pieces = starts.map((start, i) => readable.slice(start, starts[i + 1]).replace(/\r\n?/g, '\n'));
+  return unclosed ? { delimiter, unclosed, pieces } : { delimiter, pieces };
+}
+
+/**
+ * csv-parse's settings for piece `index`. Blank lines come through as records (parseRecipients
+ * skips them), so that counting lines gives each record's line without per-record info objects.
+ */
+export function csvOptions(delimiter: string, index: number): Options {
+  return { delimiter, relax_column_count: true, relax_quotes: true, bom: index === 0 };
+}
+
+/** Parse the pieces here, one at a time, as they are read. */
+export function parsePieces({ pieces, ...layout }: CsvPieces): CsvRecords {
+  return { ...layout, pieces: parseEach(pieces, layout.delimiter) };
+}
+
+function* parseEach(pieces: string[], delimiter: string): Generator<string[][]> {
+  for (const [i, piece] of pieces.entries()) yield parse(piece, csvOptions(delimiter, i));
+}
+
 /**
  * Read the recipients through csv-parse a piece at a time (synchronously: a stream's per-record
  * hand-offs cost more than the parse's own row checks), calling onRow for every valid row in file
- * order. Only one piece's records and the keys seen so far are held (for duplicates), never all the
- * rows, so 100,000 rows fit in little memory. Every problem is collected; only an unclosed quote ends the parse early.
+ * order. Only a few pieces' records and the keys seen so far are held (for duplicates), never all
+ * the rows, so 100,000 rows fit in little memory. Every problem is collected; only an unclosed
+ * quote ends the parse early. `input` is the file's text, or its records (parsePieces).
  */
 export async function parseRecipients(
-  text: string,
+  input: string | CsvRecords,
   options: RecipientOptions,
   onRow: (row: RecipientRow) => void | Promise<void> = () => {},
 ): Promise<RecipientSummary> {
   const { file } = options;
   const diagnostics: Diagnostic[] = [];
-  const delimiter = detectDelimiter(text);
+  const { delimiter, unclosed, pieces } = typeof input === 'string' ? parsePieces(cutRecipients(input)) : input;
   const seen = new Map<string, number>();
   let header: string[] | undefined;
   let emailIndex = -1;
   let rows = 0;
   let valid = 0;
 
-  const unclosed = findUnclosedQuote(text, delimiter);
   if (unclosed) {
     diagnostics.push(error(file, unclosed.line, 'a quoted value starts here but its closing quote is missing', 'add the closing " (a quote inside a quoted value is written ""); rows from here on were not read'));
   }
-  const readable = unclosed ? text.slice(0, unclosed.offset) : text;
   let nextLine = 1;
-  reading: for (const piece of pieces(readable, delimiter)) {
-    let records: string[][];
-    try {
-      // Blank lines come through as records (skipped below), so that counting lines here gives
-      // each record's line without csv-parse's per-record info objects.
-      records = parse(piece, { delimiter, relax_column_count: true, relax_quotes: true, bom: nextLine === 1 });
-    } catch (err) {
-      if (!(err instanceof CsvError)) throw err;
-      diagnostics.push(csvErrorDiagnostic(err, file, nextLine));
-      break;
-    }
-    for (const record of records) {
-      const line = nextLine;
-      nextLine += 1 + lineBreaksIn(record);
-      if (record.length === 1 && record[0] === '') continue; // an empty line
-      if (!header) {
-        header = record.map((h) => h.trim());
-        diagnostics.push(...checkHeader(header, options));
-        emailIndex = columnIndex(header, options.emailColumn);
-        if (emailIndex === -1) break reading;
-        continue;
-      }
-      if (record.every((v) => v.trim() === '')) continue;
-      rows++;
-      const row = checkRow(record, line, header, emailIndex, seen, options, diagnostics);
-      if (row) {
-        valid++;
-        const handled = onRow(row);
-        if (handled) await handled;
+  try {
+    reading: for await (const records of pieces) {
+      for (const record of records) {
+        const line = nextLine;
+        nextLine += 1 + lineBreaksIn(record);
+        if (record.length === 1 && record[0] === '') continue; // an empty line
+        if (!header) {
+          header = record.map((h) => h.trim());
+          diagnostics.push(...checkHeader(header, options));
+          emailIndex = columnIndex(header, options.emailColumn);
+          if (emailIndex === -1) break reading;
+          continue;
+        }
+        if (record.every((v) => v.trim() === '')) continue;
+        rows++;
+        const row = checkRow(record, line, header, emailIndex, seen, options, diagnostics);
+        if (row) {
+          valid++;
+          const handled = onRow(row);
+          if (handled) await handled;
+        }
       }
     }
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err;
+    // nextLine is the first line of the piece that failed.
+    diagnostics.push(csvErrorDiagnostic(err, file, nextLine));
   }
   if (!header && !unclosed) diagnostics.push(error(file, 1, 'the file is empty', `add a header line with an "${options.emailColumn}" column, then one row per recipient`));
   else if (emailIndex !== -1 && rows === 0 && !diagnostics.some((d) => d.severity === 'error')) {
     diagnostics.push(error(file, 2, 'no recipients: the file has a header but no rows'));
   }
   return { header: header ?? [], delimiter, rows, valid, diagnostics };
-}
-
-/**
- * The text in pieces that csv-parse reads one after the other as it would read the whole (cut at
- * line feeds outside quoted values), with CRLF and lone CR turned into LF: csv-parse counts the CR
- * and the LF of a CRLF inside a quoted value as two lines, which would push later rows' lines down.
- */
-function* pieces(text: string, delimiter: string): Generator<string> {
-  const starts = [0, ...cutPoints(text, delimiter, Math.ceil(text.length / PIECE))];
-  for (let i = 0; i < starts.length; i++) yield text.slice(starts[i], starts[i + 1]).replace(/\r\n?/g, '\n');
 }
 
 /** A record spans more than one line only through line breaks inside quoted values (CRLF is LF by now). */

@@ -36,14 +36,41 @@ interface Reply {
   failure?: string;
 }
 
+let started: Worker | undefined;
+
+/**
+ * Start the worker now, so that mjml loads (about half a second) while the command loads its
+ * other modules and reads the campaign; the next prepareCampaign compiles with it
+ * (takeStartedMjmlCompiler). Left unused, it does not keep the process alive.
+ */
+export function startMjmlCompiler(): void {
+  started ??= newWorker();
+  started.unref();
+}
+
+/** The compiler startMjmlCompiler started, if one is waiting: for one campaign. */
+export function takeStartedMjmlCompiler(): MjmlCompiler | undefined {
+  const worker = started;
+  started = undefined;
+  return worker && compilerOn(worker);
+}
+
 export function openMjmlCompiler(): MjmlCompiler {
-  const worker = new Worker(WORKER_SOURCE, {
+  return compilerOn(newWorker());
+}
+
+function newWorker(): Worker {
+  return new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: createRequire(import.meta.url).resolve('mjml'),
     // A small young generation: the worker compiles a few templates, and its peak adds to the
     // main thread's. (The old generation is left unlimited: a large template must not fail.)
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
+}
+
+function compilerOn(worker: Worker): MjmlCompiler {
+  worker.ref(); // a compile under way keeps the process alive
   const waiting = new Map<number, { resolve: (value: Awaited<ReturnType<Mjml2Html>>) => void; reject: (error: Error) => void }>();
   let nextId = 0;
   const failAll = (error: Error): void => {

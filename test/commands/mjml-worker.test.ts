@@ -1,6 +1,6 @@
 import mjml2html from 'mjml';
 import { describe, expect, it } from 'vitest';
-import { openMjmlCompiler } from '../../src/io/mjml-worker.js';
+import { openMjmlCompiler, startMjmlCompiler, takeStartedMjmlCompiler } from '../../src/io/mjml-worker.js';
 
 const OPTIONS = { validationLevel: 'soft' } as const;
 const VALID = '<mjml><mj-body><mj-section><mj-column><mj-text>Dear {{name}},</mj-text></mj-column></mj-section></mj-body></mjml>';
@@ -22,6 +22,19 @@ describe('MJML in a worker thread', () => {
       expect(await failure(compiler.mjml2html(malformed, OPTIONS))).toBe(await failure(mjml2html(malformed, OPTIONS)));
     } finally {
       await compiler.close();
+    }
+  });
+
+  it('hands a worker started early to one campaign only', async () => {
+    expect(takeStartedMjmlCompiler()).toBeUndefined();
+    startMjmlCompiler();
+    const compiler = takeStartedMjmlCompiler();
+    expect(compiler).toBeDefined();
+    expect(takeStartedMjmlCompiler()).toBeUndefined();
+    try {
+      expect((await compiler!.mjml2html(VALID, OPTIONS)).html).toBe((await mjml2html(VALID, OPTIONS)).html);
+    } finally {
+      await compiler!.close();
     }
   });
 });

@@ -1,0 +1,116 @@
+/**
+ * A large recipients file parsed by csv-parse in a worker thread, beside the main thread's work.
+ * validate starts it as soon as the file is read, so the file is parsed while MJML compiles and
+ * then while the rows are checked, instead of before: csv-parse is most of a large validate's time.
+ *
+ * The worker parses the pieces cutRecipients made, in order, up to PARSED_AHEAD pieces past what
+ * the main thread has taken, and hands each piece's records over when asked. So neither thread
+ * ever holds more than a few pieces' records (a few MB), however long the file.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { CsvError } from 'csv-parse/sync';
+import { csvOptions, type CsvPieces, type CsvRecords } from '../core/recipients.js';
+
+/** Smaller files are parsed in the main thread: a worker takes ~40 ms to start. */
+export const WORKER_FROM_CHARS = 1_000_000;
+/** Pieces (of ~256 KB) the worker parses before it is asked for them. */
+const PARSED_AHEAD = 16;
+/** Pieces the main thread asks for before it needs them. */
+const ASKED_AHEAD = 2;
+
+// CommonJS evaluated in the worker: `workerData.csvParse` is csv-parse/sync's resolved path.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { parse } = require(workerData.csvParse);
+const { pieces, options, ahead } = workerData;
+const parsed = [];
+let next = 0, asked = 0, scheduled = false;
+function parseOne(i) {
+  try {
+    return { records: parse(pieces[i], options[i]) };
+  } catch (e) {
+    next = pieces.length; // nothing after an error is read
+    return { failure: { code: e.code, message: e.message, lines: e.lines } };
+  }
+}
+function send() {
+  while (asked > 0 && parsed.length > 0) { asked--; parentPort.postMessage(parsed.shift()); }
+}
+function work() {
+  scheduled = false;
+  if (next < pieces.length && parsed.length < ahead) { parsed.push(parseOne(next++)); schedule(); }
+  send();
+}
+function schedule() { // one piece per turn, so that requests are answered in between
+  if (!scheduled) { scheduled = true; setImmediate(work); }
+}
+parentPort.on('message', (n) => { asked += n; send(); schedule(); });
+schedule();
+`;
+
+interface Reply {
+  records?: string[][];
+  failure?: { code: string; message: string; lines?: number };
+}
+
+type CsvErrorArgs = ConstructorParameters<typeof CsvError>;
+
+/** Start parsing the pieces in a worker now; the records are read from the result, once. */
+export function parseInWorker({ pieces, ...layout }: CsvPieces): CsvRecords {
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      csvParse: createRequire(import.meta.url).resolve('csv-parse/sync'),
+      pieces,
+      options: pieces.map((_, i) => csvOptions(layout.delimiter, i)),
+      ahead: PARSED_AHEAD,
+    },
+  });
+  worker.unref(); // until its records are read: a command that stops early just exits
+  return { ...layout, pieces: receive(worker, repliesOf(worker), pieces.length) };
+}
+
+async function* receive(worker: Worker, replies: () => Promise<Reply>, count: number): AsyncGenerator<string[][]> {
+  worker.ref();
+  try {
+    worker.postMessage(Math.min(count, ASKED_AHEAD));
+    for (let i = 0; i < count; i++) {
+      const { records, failure } = await replies();
+      if (failure) {
+        const error = new CsvError(failure.code as CsvErrorArgs[0], failure.message, {} as CsvErrorArgs[2]);
+        throw Object.assign(error, { lines: failure.lines });
+      }
+      if (i + ASKED_AHEAD < count) worker.postMessage(1);
+      yield records ?? [];
+    }
+  } finally {
+    // Also when the reader stops early (a header without the email column).
+    await worker.terminate();
+  }
+}
+
+/** The worker's replies, one per call, in order; listening from its start, so no error goes unheard. */
+function repliesOf(worker: Worker): () => Promise<Reply> {
+  const queue: Reply[] = [];
+  let waiting: { resolve: (reply: Reply) => void; reject: (error: Error) => void } | undefined;
+  let failed: Error | undefined;
+  worker.on('message', (reply: Reply) => {
+    if (waiting) waiting.resolve(reply);
+    else queue.push(reply);
+    waiting = undefined;
+  });
+  const fail = (error: Error): void => {
+    failed ??= error;
+    waiting?.reject(failed);
+    waiting = undefined;
+  };
+  worker.on('error', fail);
+  worker.on('exit', () => fail(new Error('the CSV worker stopped before the end of the file')));
+  return () => {
+    const reply = queue.shift();
+    if (reply) return Promise.resolve(reply);
+    if (failed) return Promise.reject(failed);
+    return new Promise((resolve, reject) => (waiting = { resolve, reject }));
+  };
+}
