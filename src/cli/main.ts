@@ -126,6 +126,7 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     .action((dir: string, options: object) =>
       run(async () => {
         await startMjml();
+        (await import('./heap.js')).limitHeapGrowth(); // after the worker starts, before the rest loads
         return (await import('./commands/send.js')).sendCommand(dir, options);
       }),
     );

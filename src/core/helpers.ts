@@ -55,10 +55,9 @@ function text(value: unknown): string {
 
 export type DateStyle = 'long' | 'short' | 'iso';
 
-const DATE_FORMATS: Record<Exclude<DateStyle, 'iso'>, Intl.DateTimeFormat> = {
-  long: new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }),
-  short: new Intl.DateTimeFormat('en-GB', { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' }),
-};
+// Made on first use: Intl loads ICU's locale data (~8 MB resident), which a template without
+// formatDate never needs.
+let dateFormats: Record<Exclude<DateStyle, 'iso'>, Intl.DateTimeFormat> | undefined;
 
 /**
  * Format a calendar date the British way: "long" → 7 March 2027, "short" → 07/03/2027,
@@ -70,8 +69,11 @@ export function formatDate(value: unknown, style: string = 'long'): string {
   const date = parseDate(value);
   if (!date) return text(value);
   if (style === 'iso') return date.toISOString().slice(0, 10);
-  const format = style === 'short' ? DATE_FORMATS.short : DATE_FORMATS.long;
-  return format.format(date);
+  dateFormats ??= {
+    long: new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }),
+    short: new Intl.DateTimeFormat('en-GB', { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' }),
+  };
+  return (style === 'short' ? dateFormats.short : dateFormats.long).format(date);
 }
 
 function parseDate(value: unknown): Date | undefined {

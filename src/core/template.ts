@@ -1,4 +1,4 @@
-import { error, hasErrors, sortDiagnostics, warning, type Diagnostic } from './diagnostics.js';
+import { compareText, error, hasErrors, sortDiagnostics, warning, type Diagnostic } from './diagnostics.js';
 import { parseFrontMatter, type FrontMatter, type FrontMatterField } from './front-matter.js';
 import { findVariables, parseHandlebars, usesRawOutput, type VariableUse } from './handlebars-analysis.js';
 import { HELPER_NAMES, TEMPLATE_HELPERS, createHandlebars, type HandlebarsInstance } from './helpers.js';
@@ -354,5 +354,5 @@ function uniqueVariables(variables: VariableUse[]): VariableUse[] {
       seen.add(key);
       return true;
     })
-    .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+    .sort((a, b) => compareText(a.file, b.file) || a.line - b.line || a.column - b.column);
 }

@@ -3,12 +3,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseEnv } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 import { DEFAULT_TRANSPORT, sendCampaign, type SendRequest, type SendResult, type SendSummary } from '../../send.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { diagnosticsJson, printDiagnostics, problemSummary } from '../output/diagnostics.js';
 import { createProgress } from '../output/progress.js';
-import { log, out, plural, printJson } from '../output/terminal.js';
+import { formatCount, log, out, plural, printJson } from '../output/terminal.js';
 import { parsePositive } from '../options.js';
 
 export interface SendOptions {
@@ -26,7 +25,6 @@ export interface SendOptions {
 }
 
 export async function sendCommand(dir: string, options: SendOptions): Promise<ExitCode> {
-  limitHeapGrowth();
   const transport = await resolveTransport(dir, options.transport);
   const interactive = process.stdin.isTTY && process.stderr.isTTY;
   const controller = new AbortController();
@@ -68,17 +66,6 @@ interface ResolvedTransport {
   source: string;
 }
 
-/**
- * A send renders every message twice and keeps ~50 MB live, but each message leaves garbage that
- * reaches V8's old generation, which by default grows to up to 4 x its live size before a full
- * collection: 100,000 recipients peaked near 250 MB that way. Growing 20% at a time collects
- * sooner. Not a limit: the heap may still grow as far as it must, so no send runs out of memory;
- * V8 reads this flag at each collection, so setting it now takes effect.
- */
-function limitHeapGrowth(): void {
-  setFlagsFromString('--heap-growing-percent=20');
-}
-
 /** --transport, then BULLETIN_TRANSPORT, then a .env file in the campaign folder, then the outbox. */
 async function resolveTransport(dir: string, option: string | undefined): Promise<ResolvedTransport> {
   if (option) return { url: option, source: '--transport' };
@@ -110,11 +97,11 @@ function printSummary(s: SendSummary, source: string): void {
   log('');
   log(chalk.bold(`${s.test ? 'Test send' : s.resuming ? 'Resuming' : 'Ready to send'}: ${s.campaign}`));
   log(`  run          ${s.runId}${s.resuming ? ' (resumed)' : ''}`);
-  log(`  recipients   ${s.recipients.toLocaleString('en-GB')}${s.suppressed > 0 ? ` (+${s.suppressed} suppressed, not mailed)` : ''}`);
+  log(`  recipients   ${formatCount(s.recipients)}${s.suppressed > 0 ? ` (+${s.suppressed} suppressed, not mailed)` : ''}`);
   if (s.resuming) {
     log(`  already      ${s.skipped.sent} sent, ${s.skipped.failed} failed (kept), ${s.skipped.uncertain} uncertain (not resent)`);
   }
-  log(`  to send now  ${chalk.bold(s.toSend.toLocaleString('en-GB'))}`);
+  log(`  to send now  ${chalk.bold(formatCount(s.toSend))}`);
   log(`  from         ${s.from}`);
   log(`  subject      ${s.subject}`);
   log(`  transport    ${s.transport} ${chalk.dim(`(from ${source})`)}`);
