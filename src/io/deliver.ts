@@ -127,6 +127,8 @@ class DeliveryRun {
   private readonly stopListeners = new Set<() => void>();
   /** An I/O fault (the manifest could not be written): stop, then throw it to the caller. */
   private fault: Error | undefined;
+  /** `sent` lines appended but not yet on disk (see unsynced). */
+  private readonly syncing = new Set<Promise<void>>();
 
   private consecutiveFailures = 0;
   private readonly deferredKeys = new Set<string>();
@@ -156,6 +158,7 @@ class DeliveryRun {
     try {
       const workers = Array.from({ length: Math.max(1, this.input.options.concurrency) }, () => this.work());
       await Promise.all(workers);
+      await Promise.all(this.syncing);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       this.finished = true;
@@ -299,11 +302,14 @@ class DeliveryRun {
     const reply = (o: { code?: number; response: string }) => (o.code === undefined ? { response: o.response } : { code: o.code, response: o.response });
     switch (outcome.kind) {
       case 'sent':
-        await this.record(message, attempt, { state: 'sent', ...reply(outcome) });
         this.deferredKeys.delete(message.key);
         this.result.sent++;
         this.consecutiveFailures = 0;
-        this.emit({ type: 'sent', message, attempt, outcome });
+        // The worker goes on to its next message without waiting for this line to reach the
+        // disk: it is written and synced with that message's `sending` line, one wait instead of
+        // two. Should it never get there, the message stays `sending` (uncertain: safe, never
+        // resent by surprise) and the run stops; the run ends only once every line is on disk.
+        this.unsynced(this.record(message, attempt, { state: 'sent', ...reply(outcome) }).then(() => this.emit({ type: 'sent', message, attempt, outcome })));
         return;
       case 'permanent':
         await this.fail(message, attempt, outcome, reply(outcome));
@@ -357,6 +363,19 @@ class DeliveryRun {
     this.result.failed++;
     this.emit({ type: 'failed', message, attempt, outcome });
     this.countFailure(fields.response);
+  }
+
+  /** A manifest append the run waits for at its end rather than now; a failure stops the run. */
+  private unsynced(append: Promise<void>): void {
+    const tracked: Promise<void> = append.then(
+      () => void this.syncing.delete(tracked),
+      (error: unknown) => {
+        this.syncing.delete(tracked);
+        this.fault ??= error instanceof Error ? error : new Error(String(error));
+        this.stop('error', this.fault.message);
+      },
+    );
+    this.syncing.add(tracked);
   }
 
   private countFailure(detail: string): void {

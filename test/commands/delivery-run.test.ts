@@ -312,4 +312,48 @@ describe('runDelivery when the manifest cannot be written', () => {
     // appends: sending, sent, sending, then the failing `sent`: two messages went out, no more
     expect(delivered).toEqual(['head0@example.com', 'head1@example.com']);
   });
+
+  it('stops and throws when only a `sent` line fails, though later lines could be written', async () => {
+    const delivered: string[] = [];
+    let failed = false;
+    const run = runDelivery({
+      messages: await buildMessages(10),
+      transport: {
+        deliver: (m) => {
+          delivered.push(m.key);
+          return Promise.resolve({ kind: 'sent', code: 250, response: '250 OK' });
+        },
+      },
+      store: { append: (r) => (r.state === 'sent' && !failed ? ((failed = true), Promise.reject(new Error('EIO: i/o error'))) : Promise.resolve()) },
+      options: { ...FAST, concurrency: 1 },
+    });
+    await expect(run).rejects.toThrow(/EIO/);
+    expect(delivered.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('runDelivery and the `sent` lines', () => {
+  it('goes on to the next message while a `sent` line is being synced, and ends only once every line is on disk', async () => {
+    const delivered: string[] = [];
+    const unsynced: (() => void)[] = [];
+    let ended = false;
+    const run = runDelivery({
+      messages: await buildMessages(3),
+      transport: {
+        deliver: (m) => {
+          delivered.push(m.key);
+          return Promise.resolve({ kind: 'sent', code: 250, response: '250 OK' });
+        },
+      },
+      store: { append: (r) => (r.state === 'sent' ? new Promise<void>((resolve) => unsynced.push(resolve)) : Promise.resolve()) },
+      options: { ...FAST, concurrency: 1 },
+    }).then((result) => ((ended = true), result));
+    for (let turn = 0; turn < 100 && delivered.length < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(delivered).toHaveLength(3);
+    expect(unsynced).toHaveLength(3);
+    expect(ended).toBe(false);
+    for (const sync of unsynced) sync();
+    expect((await run).sent).toBe(3);
+  });
 });
