@@ -293,18 +293,23 @@ describe('runDelivery pacing and flow', () => {
   });
 });
 
+/** A transport that accepts every message, noting whose it was. */
+function accepting(delivered: string[]): Pick<DeliveryTransport, 'deliver'> {
+  return {
+    deliver: (m) => {
+      delivered.push(m.key);
+      return Promise.resolve({ kind: 'sent', code: 250, response: '250 OK' });
+    },
+  };
+}
+
 describe('runDelivery when the manifest cannot be written', () => {
   it('never hands a message over without its `sending` line, stops, and throws the fault', async () => {
     const delivered: string[] = [];
     let appends = 0;
     const run = runDelivery({
       messages: await buildMessages(10),
-      transport: {
-        deliver: (m) => {
-          delivered.push(m.key);
-          return Promise.resolve({ kind: 'sent', code: 250, response: '250 OK' });
-        },
-      },
+      transport: accepting(delivered),
       store: { append: () => (++appends > 3 ? Promise.reject(new Error('ENOSPC: no space left on device')) : Promise.resolve()) },
       options: { ...FAST, concurrency: 1 },
     });
@@ -318,12 +323,7 @@ describe('runDelivery when the manifest cannot be written', () => {
     let failed = false;
     const run = runDelivery({
       messages: await buildMessages(10),
-      transport: {
-        deliver: (m) => {
-          delivered.push(m.key);
-          return Promise.resolve({ kind: 'sent', code: 250, response: '250 OK' });
-        },
-      },
+      transport: accepting(delivered),
       store: { append: (r) => (r.state === 'sent' && !failed ? ((failed = true), Promise.reject(new Error('EIO: i/o error'))) : Promise.resolve()) },
       options: { ...FAST, concurrency: 1 },
     });
@@ -339,12 +339,7 @@ describe('runDelivery and the `sent` lines', () => {
     let ended = false;
     const run = runDelivery({
       messages: await buildMessages(3),
-      transport: {
-        deliver: (m) => {
-          delivered.push(m.key);
-          return Promise.resolve({ kind: 'sent', code: 250, response: '250 OK' });
-        },
-      },
+      transport: accepting(delivered),
       store: { append: (r) => (r.state === 'sent' ? new Promise<void>((resolve) => unsynced.push(resolve)) : Promise.resolve()) },
       options: { ...FAST, concurrency: 1 },
     }).then((result) => ((ended = true), result));
