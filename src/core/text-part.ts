@@ -1,4 +1,6 @@
-import { compile as compileConverter, type FormatCallback, type HtmlToTextOptions } from 'html-to-text';
+import { createRequire } from 'node:module';
+import type * as HtmlToTextModule from 'html-to-text';
+import type { FormatCallback, HtmlToTextOptions } from 'html-to-text';
 import type { HandlebarsInstance } from './helpers.js';
 
 /**
@@ -25,6 +27,18 @@ import type { HandlebarsInstance } from './helpers.js';
  */
 
 /** html-to-text settings shared by both paths, chosen so the text cannot depend on value lengths. */
+type CompileConverter = typeof HtmlToTextModule.compile;
+let loadedCompiler: CompileConverter | undefined;
+
+/**
+ * html-to-text's compile, loaded on first use (its CommonJS build, so it can be loaded then, in
+ * the middle of a render): loading it takes ~50 ms, and `validate` never renders a text part.
+ */
+function compileConverter(options: HtmlToTextOptions): ReturnType<CompileConverter> {
+  loadedCompiler ??= (createRequire(import.meta.url)('html-to-text') as typeof HtmlToTextModule).compile;
+  return loadedCompiler(options);
+}
+
 export const TEXT_OPTIONS: HtmlToTextOptions = {
   wordwrap: false,
   selectors: [
@@ -102,8 +116,8 @@ function writeFixedLinks(converted: string): string {
  * block, and MJML layouts have many (an image cell, a spacer, a hidden conditional section).
  */
 export function createConverter(): HtmlToText {
-  const convert = compileConverter(TEXT_OPTIONS);
-  return (html) => limitBlankLines(convert(html));
+  let convert: ((html: string) => string) | undefined;
+  return (html) => limitBlankLines((convert ??= compileConverter(TEXT_OPTIONS))(html));
 }
 
 /**
