@@ -58,14 +58,19 @@ export interface CsvPieces {
   unclosed?: { line: number; offset: number };
   /**
    * The text up to any unclosed quote, in pieces that csv-parse reads one after the other as it
-   * would read the whole (cut at line feeds outside quoted values), with CRLF and lone CR turned
-   * into LF: csv-parse counts the CR and the LF of a CRLF inside a quoted value as two lines,
-   * which would push later rows' line numbers down.
+   * would read the whole: cut at line feeds outside quoted values. Slices of the text, not copies;
+   * each is passed through LINE_BREAKS just before it is parsed.
    */
   pieces: string[];
 }
 
-/** The same, parsed: each piece's records in order, in this thread or another (csv-workers.ts). */
+/**
+ * What csv-parse is given instead of CRLF and a lone CR: LF. csv-parse counts the CR and the LF of
+ * a CRLF inside a quoted value as two lines, which would push later rows' line numbers down.
+ */
+export const LINE_BREAKS = { pattern: /\r\n?/g, replacement: '\n' } as const;
+
+/** The same, parsed: each piece's records in order, in this thread or another (csv-worker.ts). */
 export interface CsvRecords {
   delimiter: string;
   unclosed?: { line: number; offset: number };
@@ -78,7 +83,7 @@ export function cutRecipients(text: string): CsvPieces {
   const unclosed = findUnclosedQuote(text, delimiter);
   const readable = unclosed ? text.slice(0, unclosed.offset) : text;
   const starts = [0, ...cutPoints(readable, delimiter, Math.ceil(readable.length / PIECE))];
-  const pieces = starts.map((start, i) => readable.slice(start, starts[i + 1]).replace(/\r\n?/g, '\n'));
+  const pieces = starts.map((start, i) => readable.slice(start, starts[i + 1]));
   return unclosed ? { delimiter, unclosed, pieces } : { delimiter, pieces };
 }
 
@@ -96,7 +101,7 @@ export function parsePieces({ pieces, ...layout }: CsvPieces): CsvRecords {
 }
 
 function* parseEach(pieces: string[], delimiter: string): Generator<string[][]> {
-  for (const [i, piece] of pieces.entries()) yield parse(piece, csvOptions(delimiter, i));
+  for (const [i, piece] of pieces.entries()) yield parse(piece.replace(LINE_BREAKS.pattern, LINE_BREAKS.replacement), csvOptions(delimiter, i));
 }
 
 /**

@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { CsvError } from 'csv-parse/sync';
-import { csvOptions, type CsvPieces, type CsvRecords } from '../core/recipients.js';
+import { csvOptions, LINE_BREAKS, type CsvPieces, type CsvRecords } from '../core/recipients.js';
 
 /** Smaller files are parsed in the main thread: a worker takes ~40 ms to start. */
 export const WORKER_FROM_CHARS = 1_000_000;
@@ -19,16 +19,17 @@ const PARSED_AHEAD = 16;
 /** Pieces the main thread asks for before it needs them. */
 const ASKED_AHEAD = 2;
 
-// CommonJS evaluated in the worker: `workerData.csvParse` is csv-parse/sync's resolved path.
+// CommonJS evaluated in the worker: `workerData.csvParse` is csv-parse/sync's resolved path, and
+// `lineBreaks` is LINE_BREAKS (a RegExp survives the structured clone).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { parse } = require(workerData.csvParse);
-const { pieces, options, ahead } = workerData;
+const { pieces, options, ahead, lineBreaks } = workerData;
 const parsed = [];
 let next = 0, asked = 0, scheduled = false;
 function parseOne(i) {
   try {
-    return { records: parse(pieces[i], options[i]) };
+    return { records: parse(pieces[i].replace(lineBreaks.pattern, lineBreaks.replacement), options[i]) };
   } catch (e) {
     next = pieces.length; // nothing after an error is read
     return { failure: { code: e.code, message: e.message, lines: e.lines } };
@@ -65,6 +66,7 @@ export function parseInWorker({ pieces, ...layout }: CsvPieces): CsvRecords {
       pieces,
       options: pieces.map((_, i) => csvOptions(layout.delimiter, i)),
       ahead: PARSED_AHEAD,
+      lineBreaks: LINE_BREAKS,
     },
   });
   worker.unref(); // until its records are read: a command that stops early just exits
