@@ -26,7 +26,6 @@ import type { HandlebarsInstance } from './helpers.js';
  * templates convert each rendered message instead (see `convertPerMessage`).
  */
 
-/** html-to-text settings shared by both paths, chosen so the text cannot depend on value lengths. */
 type CompileConverter = typeof HtmlToTextModule.compile;
 let loadedCompiler: CompileConverter | undefined;
 
@@ -39,6 +38,7 @@ function compileConverter(options: HtmlToTextOptions): ReturnType<CompileConvert
   return loadedCompiler(options);
 }
 
+/** html-to-text settings shared by both paths, chosen so the text cannot depend on value lengths. */
 export const TEXT_OPTIONS: HtmlToTextOptions = {
   wordwrap: false,
   selectors: [

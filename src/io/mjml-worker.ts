@@ -36,7 +36,7 @@ interface Reply {
   failure?: string;
 }
 
-let started: Worker | undefined;
+let started: { worker: Worker; compiler: MjmlCompiler } | undefined;
 
 /**
  * Start the worker now, so that mjml loads (about half a second) while the command loads its
@@ -44,15 +44,18 @@ let started: Worker | undefined;
  * (takeStartedMjmlCompiler). Left unused, it does not keep the process alive.
  */
 export function startMjmlCompiler(): void {
-  started ??= newWorker();
-  started.unref();
+  if (started) return;
+  const worker = newWorker();
+  worker.unref();
+  started = { worker, compiler: compilerOn(worker) };
 }
 
 /** The compiler startMjmlCompiler started, if one is waiting: for one campaign. */
 export function takeStartedMjmlCompiler(): MjmlCompiler | undefined {
-  const worker = started;
+  const taken = started;
   started = undefined;
-  return worker && compilerOn(worker);
+  taken?.worker.ref(); // a compile under way keeps the process alive
+  return taken?.compiler;
 }
 
 export function openMjmlCompiler(): MjmlCompiler {
@@ -69,11 +72,13 @@ function newWorker(): Worker {
   });
 }
 
+/** Listening from the worker's start: an error before the first compile is that compile's error. */
 function compilerOn(worker: Worker): MjmlCompiler {
-  worker.ref(); // a compile under way keeps the process alive
   const waiting = new Map<number, { resolve: (value: Awaited<ReturnType<Mjml2Html>>) => void; reject: (error: Error) => void }>();
   let nextId = 0;
+  let stopped: Error | undefined;
   const failAll = (error: Error): void => {
+    stopped ??= error;
     for (const pending of waiting.values()) pending.reject(error);
     waiting.clear();
   };
@@ -89,6 +94,7 @@ function compilerOn(worker: Worker): MjmlCompiler {
   return {
     mjml2html: (mjml, options) =>
       new Promise((resolve, reject) => {
+        if (stopped) return reject(stopped);
         const id = nextId++;
         waiting.set(id, { resolve, reject });
         worker.postMessage({ id, mjml, options });

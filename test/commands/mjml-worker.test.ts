@@ -37,4 +37,10 @@ describe('MJML in a worker thread', () => {
       await compiler!.close();
     }
   });
+
+  it('fails a compile asked of a worker that has stopped, instead of waiting for ever', async () => {
+    const compiler = openMjmlCompiler();
+    await compiler.close();
+    await expect(compiler.mjml2html(VALID, OPTIONS)).rejects.toThrow('the MJML worker stopped');
+  });
 });
