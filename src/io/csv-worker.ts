@@ -69,8 +69,9 @@ export function parseInWorker({ pieces, ...layout }: CsvPieces): CsvRecords {
       lineBreaks: LINE_BREAKS,
     },
   });
-  worker.unref(); // until its records are read: a command that stops early just exits
-  return { ...layout, pieces: receive(worker, repliesOf(worker), pieces.length) };
+  const replies = repliesOf(worker);
+  worker.unref(); // until its records are read: a command that stops early just exits (after repliesOf: adding listeners refs it)
+  return { ...layout, pieces: receive(worker, replies, pieces.length) };
 }
 
 async function* receive(worker: Worker, replies: () => Promise<Reply>, count: number): AsyncGenerator<string[][]> {

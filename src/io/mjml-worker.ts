@@ -46,8 +46,8 @@ let started: { worker: Worker; compiler: MjmlCompiler } | undefined;
 export function startMjmlCompiler(): void {
   if (started) return;
   const worker = newWorker();
-  worker.unref();
   started = { worker, compiler: compilerOn(worker) };
+  worker.unref(); // after compilerOn: adding its listeners refs the worker again
 }
 
 /** The compiler startMjmlCompiler started, if one is waiting: for one campaign. */
