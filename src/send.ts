@@ -6,7 +6,7 @@ import type { OutgoingMessage } from './core/outgoing.js';
 import { parseRate, type Rate } from './core/rate.js';
 import type { ApprovalRecord } from './core/approval.js';
 import { CampaignError } from './io/campaign.js';
-import { approvalStateOf, readApprovals } from './io/approvals.js';
+import { approvalComparesRows, approvalStateOf, readApprovals } from './io/approvals.js';
 import { Channel } from './io/channel.js';
 import { runDelivery, type DeliveryEvent, type DeliveryOptions, type DeliveryResult } from './io/deliver.js';
 import { diffDigests, digestCampaign, sha256, type CampaignDigest } from './io/digest.js';
@@ -86,7 +86,7 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
   // Per recipient, pass 1 keeps only what is used afterwards: keys to look up in the run being
   // resumed, and row hashes where an approval of other content is compared row by row. A fresh
   // send keeps nothing per recipient.
-  const keepRows = request.resume !== undefined || comparesRows(approvals, digest);
+  const keepRows = request.resume !== undefined || approvalComparesRows(approvals, digest);
 
   // Pass 1: render and check every message; keep only counts, the first subject and, if needed, row hashes.
   const rows: Record<string, string> | undefined = keepRows ? {} : undefined;
@@ -310,11 +310,6 @@ function testAddress(value: string): string {
   const check = checkAddress(value);
   if (!check.ok) throw new CampaignError(`--test-to: ${check.reason}`);
   return check.address;
-}
-
-/** Whether approvalStateOf will describe row changes: an approval exists, none of exactly this content, and the latest lists its rows. */
-function comparesRows(approvals: ApprovalRecord[], digest: CampaignDigest): boolean {
-  return approvals.at(-1)?.rows !== undefined && !approvals.some((a) => a.digest === digest.digest);
 }
 
 function requireApproval(prepared: PreparedCampaign, approvals: ApprovalRecord[], digest: CampaignDigest, rows: Record<string, string> | undefined): ApprovalRecord | undefined {

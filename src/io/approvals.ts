@@ -14,6 +14,14 @@ export async function appendApproval(campaignDir: string, record: ApprovalRecord
 }
 
 /**
+ * Whether approvalStateOf describes row changes for this content, so it needs the current rows:
+ * no approval is of exactly this content, and the latest lists its rows.
+ */
+export function approvalComparesRows(approvals: ApprovalRecord[], current: CampaignDigest): boolean {
+  return approvals.at(-1)?.rows !== undefined && !approvals.some((a) => a.digest === current.digest);
+}
+
+/**
  * Is the current content approved? Any approval of exactly this digest counts; otherwise the
  * latest approval is compared with what is here now, naming files and recipient rows changed.
  */

@@ -177,8 +177,7 @@ class DeliveryRun {
       } catch (error) {
         // Only the manifest can throw here. Never carry on without a record: stop. A message
         // whose outcome could not be written stays `sending`, i.e. uncertain, which is safe.
-        this.fault ??= error instanceof Error ? error : new Error(String(error));
-        this.stop('error', error instanceof Error ? error.message : String(error));
+        this.failOnManifest(error);
       } finally {
         this.slots.release(job.domain);
         this.inFlight--;
@@ -371,11 +370,17 @@ class DeliveryRun {
       () => void this.syncing.delete(tracked),
       (error: unknown) => {
         this.syncing.delete(tracked);
-        this.fault ??= error instanceof Error ? error : new Error(String(error));
-        this.stop('error', this.fault.message);
+        this.failOnManifest(error);
       },
     );
     this.syncing.add(tracked);
+  }
+
+  /** The manifest could not be written: stop, and throw the first such fault at the end. */
+  private failOnManifest(error: unknown): void {
+    const fault = error instanceof Error ? error : new Error(String(error));
+    this.fault ??= fault;
+    this.stop('error', fault.message);
   }
 
   private countFailure(detail: string): void {
