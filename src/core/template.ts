@@ -1,8 +1,9 @@
 import { compareText, error, hasErrors, sortDiagnostics, warning, type Diagnostic } from './diagnostics.js';
 import { parseFrontMatter, type FrontMatter, type FrontMatterField } from './front-matter.js';
 import { findVariables, parseHandlebars, usesRawOutput, type VariableUse } from './handlebars-analysis.js';
-import { HELPER_NAMES, TEMPLATE_HELPERS, createHandlebars, type HandlebarsInstance } from './helpers.js';
+import { HELPER_NAMES, createHandlebars, knownHelpersOnly, type HandlebarsInstance } from './helpers.js';
 import { MappedSource } from './mapped-source.js';
+import { plainTemplate } from './plain-template.js';
 import { checkTokensSurvived, scanStructure } from './mjml-structure.js';
 import { expandPartials, parsePartials, type ParsedPartial } from './partials.js';
 import { boundFor, sizeBound, type SizeBound } from './size-bound.js';
@@ -96,7 +97,7 @@ interface Shared {
 
 export type Mjml2Html = (mjml: string, options: { validationLevel: 'soft' }) => Promise<{ html: string; errors: { line: number; message: string; tagName: string }[] }>;
 
-const KNOWN_HELPERS = Object.fromEntries(TEMPLATE_HELPERS.map((name) => [name, true]));
+const KNOWN_HELPERS_ONLY = knownHelpersOnly();
 
 /**
  * Compile the message once: partials expanded, MJML run once per language variant, Handlebars
@@ -174,8 +175,11 @@ function compileField(shared: Shared, source: MappedSource, noEscape: boolean): 
   shared.variables.push(...analysis.variables);
   shared.diagnostics.push(...analysis.diagnostics);
   if (analysis.diagnostics.length > 0) return undefined;
-  const render = shared.hbs.compile(source.text, { noEscape, strict: false, knownHelpers: KNOWN_HELPERS });
-  return { render: (data) => render(data), writtenOnOneLine: !/[\r\n]/.test(source.text.trim()) };
+  const writtenOnOneLine = !/[\r\n]/.test(source.text.trim());
+  const plain = noEscape ? plainTemplate(parsed.ast, HELPER_NAMES) : undefined;
+  if (plain) return { render: plain, writtenOnOneLine };
+  const render = shared.hbs.compile(source.text, { noEscape, strict: false, ...KNOWN_HELPERS_ONLY });
+  return { render: (data) => render(data), writtenOnOneLine };
 }
 
 function fieldSource(field: FrontMatterField): MappedSource {
@@ -257,7 +261,7 @@ async function compileHtml(
   diagnostics.push(...checkTokensSurvived(withPreview, structure.tokens, mjml.html));
   if (hasErrors(diagnostics)) return undefined;
 
-  const render = hbs.compile(mjml.html, { strict: false, knownHelpers: KNOWN_HELPERS });
+  const render = hbs.compile(mjml.html, { strict: false, ...KNOWN_HELPERS_ONLY });
   try {
     // Handlebars compiles on first use; do it now so a problem is a diagnostic, not a crash mid-send.
     render({});

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as HtmlToTextModule from 'html-to-text';
 import type { FormatCallback, HtmlToTextOptions } from 'html-to-text';
-import type { HandlebarsInstance } from './helpers.js';
+import { knownHelpersOnly, type HandlebarsInstance } from './helpers.js';
 
 /**
  * The plain-text part, derived from the HTML.
@@ -165,7 +165,7 @@ export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string
   let render: Handlebars.TemplateDelegate;
   try {
     hbs.parse(textTemplate);
-    render = hbs.compile(textTemplate, { noEscape: true, strict: false });
+    render = hbs.compile(textTemplate, { noEscape: true, strict: false, ...knownHelpersOnly(ANCHOR_HELPER) });
   } catch {
     return undefined;
   }
