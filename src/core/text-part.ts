@@ -91,11 +91,15 @@ function registerAnchorHelper(hbs: HandlebarsInstance): void {
 
 /** A link as html-to-text writes it (see anchorAsTemplate), from its rendered text and href. */
 function linkText(text: string, rawHref: string): string {
-  const href = rawHref.replace(PRIVATE_CHARS, '').replace(/^mailto:/, '');
+  const bare = rawHref.replace(PRIVATE_CHARS, '');
+  const href = bare.startsWith('mailto:') ? bare.slice('mailto:'.length) : bare;
   if (href === '' || href.startsWith('#')) return `${VALUE_START}${text}${VALUE_END}`;
-  if (text.replace(PRIVATE_CHARS, '').trim() === '') return `${VALUE_START}${text}${href}${VALUE_END}`;
+  if (!VISIBLE.test(text)) return `${VALUE_START}${text}${href}${VALUE_END}`;
   return `${VALUE_START}${text}${VALUE_END} [${href}]`;
 }
+
+/** A character that is neither whitespace (as trim() reads it) nor a marker. */
+const VISIBLE = /[^\s\uE000-\uE006]/;
 
 /** A link in the converted template: its text, then its href, either with placeholders in it. */
 const CONVERTED_LINK = /\uE004([^\uE004-\uE006]*)\uE005([^\uE004-\uE006]*)\uE006/g;
@@ -125,7 +129,10 @@ export function createConverter(): HtmlToText {
  * end of the text): at most one blank line in a row, none at either end.
  */
 function limitBlankLines(text: string): string {
-  return text.replace(/\n{3,}/g, '\n\n').replace(/^\n+/, '').trimEnd();
+  // Looked for first: a derived text rarely has anything to limit (its template has been limited
+  // already), and each replace copies the text.
+  const limited = text.includes('\n\n\n') ? text.replace(/\n{3,}/g, '\n\n') : text;
+  return (limited.startsWith('\n') ? limited.replace(/^\n+/, '') : limited).trimEnd();
 }
 
 export type TextRenderer = (data: Record<string, unknown>, html: string) => string;
@@ -157,7 +164,7 @@ export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string
     tokens.push(token);
     return `${PLACEHOLDER_OPEN}${tokens.length - 1}${PLACEHOLDER_CLOSE}`;
   });
-  const textTemplate = writeFixedLinks(convert(inert))
+  const textTemplate = writeFixedLinks(limitBlankLines(convert(inert)))
     .replace(PLACEHOLDER, (_, index: string) => `${VALUE_START}${tokens[Number(index)]}${VALUE_END}`)
     .replaceAll(ANCHOR_OPEN, `{{#${ANCHOR_HELPER}}}`)
     .replaceAll(ANCHOR_ELSE, '{{else}}')
@@ -182,15 +189,29 @@ function collapseWhitespace(value: unknown): never {
 /** Whether a value has anything collapse changes: most values are plain words and single spaces. */
 const UNTIDY = /[\uE000-\uE006\t\r\n\f\u200b]| {2}/;
 
+/** The value with every string collapsed; the same value when none needs it (most data: no copy). */
 function collapse(value: unknown): unknown {
   if (typeof value === 'string') return UNTIDY.test(value) ? value.replace(PRIVATE_CHARS, '').replace(WHITESPACE, ' ') : value;
-  if (Array.isArray(value)) return value.map(collapse);
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+  if (Array.isArray(value)) return value.some(isUntidy) ? value.map(collapse) : value;
+  if (isPlainObject(value) && isUntidy(value)) {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) out[key] = collapse(item);
     return out;
   }
   return value;
+}
+
+function isUntidy(value: unknown): boolean {
+  if (typeof value === 'string') return UNTIDY.test(value);
+  if (Array.isArray(value)) return value.some(isUntidy);
+  if (isPlainObject(value)) {
+    for (const key in value) if (isUntidy(value[key])) return true;
+  }
+  return false;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 const START_CODE = VALUE_START.charCodeAt(0);
@@ -265,5 +286,6 @@ function tidyRun(text: string, from: number, to: number, atEdge: boolean, state:
     }
   }
   if (!whitespace || atEdge) return '';
-  return breaks === 0 ? ' ' : '\n'.repeat(breaks) + indentation;
+  // More than one blank line would be limited to one anyway (limitBlankLines).
+  return breaks === 0 ? ' ' : (breaks === 1 ? '\n' : '\n\n') + indentation;
 }
