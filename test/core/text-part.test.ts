@@ -154,6 +154,8 @@ describe('the derived text part', () => {
     // The html argument is ignored on this path: the text comes from the template.
     expect(derive!({ name: 'A <b>', x: '', id: '7' }, 'ignored')).toBe('Hello A <b>\n\ngo [https://e.example/7]');
     expect(derive!({ name: 'A', x: 'y', id: '7' }, 'ignored')).toBe('Hello A\n\nX is y\n\ngo [https://e.example/7]');
+    // A value cannot fence itself: the markers are control characters, dropped from values.
+    expect(derive!({ name: 'A\x12\x13 \x10B\x16', x: '', id: '7' }, 'ignored')).toBe('Hello A B\n\ngo [https://e.example/7]');
   });
 
   it('gives up (so the caller converts per message) when a block loses one of its tags, or numbers list items', () => {
@@ -166,7 +168,7 @@ describe('the derived text part', () => {
 
 describe('tidyAroundValues', () => {
   // Each value is fenced by these two characters in the rendered text template.
-  const value = (v: string) => `\uE002${v}\uE003`;
+  const value = (v: string) => `\x12${v}\x13`;
 
   it('collapses the space an empty value leaves, inline and at line edges', () => {
     expect(tidyAroundValues(`Dear ${value('')} Smith,`)).toBe('Dear Smith,');
