@@ -3,9 +3,9 @@ import { parseFrontMatter, type FrontMatter, type FrontMatterField } from './fro
 import { findVariables, parseHandlebars, usesRawOutput, type VariableUse } from './handlebars-analysis.js';
 import { HELPER_NAMES, createHandlebars, knownHelpersOnly, type HandlebarsInstance } from './helpers.js';
 import { MappedSource } from './mapped-source.js';
-import { plainTemplate } from './plain-template.js';
 import { checkTokensSurvived, scanStructure } from './mjml-structure.js';
 import { expandPartials, parsePartials, type ParsedPartial } from './partials.js';
+import { plainTemplate } from './plain-template.js';
 import { boundFor, sizeBound, type SizeBound } from './size-bound.js';
 import { convertPerMessage, createConverter, deriveTextTemplate, type HtmlToText, type TextRenderer } from './text-part.js';
 

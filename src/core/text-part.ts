@@ -68,7 +68,7 @@ const VALUE_END = '\x13';
 const ANCHOR_OPEN = '\x14';
 const ANCHOR_ELSE = '\x15';
 const ANCHOR_CLOSE = '\x16';
-const PRIVATE_CHARS = /[\x10-\x16]/g;
+const MARKERS = /[\x10-\x16]/g;
 const ANCHOR_HELPER = 'bulletinTextLink';
 
 /**
@@ -93,7 +93,7 @@ function registerAnchorHelper(hbs: HandlebarsInstance): void {
 
 /** A link as html-to-text writes it (see anchorAsTemplate), from its rendered text and href. */
 function linkText(text: string, rawHref: string): string {
-  const bare = rawHref.replace(PRIVATE_CHARS, '');
+  const bare = rawHref.replace(MARKERS, '');
   const href = bare.startsWith('mailto:') ? bare.slice('mailto:'.length) : bare;
   if (href === '' || href.startsWith('#')) return `${VALUE_START}${text}${VALUE_END}`;
   if (!VISIBLE.test(text)) return `${VALUE_START}${text}${href}${VALUE_END}`;
@@ -161,7 +161,7 @@ export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string
   // item cannot be numbered in advance.
   if (BLOCK_IN_ORDERED_LIST.test(htmlTemplate)) return undefined;
   const tokens: string[] = [];
-  const inert = htmlTemplate.replace(PRIVATE_CHARS, '').replace(TOKEN, (token) => {
+  const inert = htmlTemplate.replace(MARKERS, '').replace(TOKEN, (token) => {
     if (/^\{\{~?!/.test(token)) return '';
     tokens.push(token);
     return `${PLACEHOLDER_OPEN}${tokens.length - 1}${PLACEHOLDER_CLOSE}`;
@@ -193,7 +193,7 @@ const UNTIDY = /[\x10-\x16\t\r\n\f\u200b]| {2}/;
 
 /** The value with every string collapsed; the same value when none needs it (most data: no copy). */
 function collapse(value: unknown): unknown {
-  if (typeof value === 'string') return UNTIDY.test(value) ? value.replace(PRIVATE_CHARS, '').replace(WHITESPACE, ' ') : value;
+  if (typeof value === 'string') return UNTIDY.test(value) ? value.replace(MARKERS, '').replace(WHITESPACE, ' ') : value;
   if (Array.isArray(value)) return value.some(isUntidy) ? value.map(collapse) : value;
   if (isPlainObject(value) && isUntidy(value)) {
     const out: Record<string, unknown> = {};
