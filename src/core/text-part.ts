@@ -18,7 +18,8 @@ import { knownHelpersOnly, type HandlebarsInstance } from './helpers.js';
  *   of headings;
  * - each token is fenced by a marker; after rendering, whitespace around markers is tidied the
  *   way html-to-text tidies it (an empty value or a false {{#if}} leaves no double space and
- *   no extra blank lines), and the markers removed;
+ *   no extra blank lines), and the markers removed. For that the text template marks the spaces
+ *   html-to-text wrote as layout (list prefixes, indentation);
  * - both paths keep at most one blank line in a row (html-to-text counts line breaks around
  *   empty blocks twice, which a template cannot reproduce exactly, and readers gain nothing).
  *
@@ -66,7 +67,9 @@ const VALUE_END = '\uE003';
 const ANCHOR_OPEN = '\uE004';
 const ANCHOR_ELSE = '\uE005';
 const ANCHOR_CLOSE = '\uE006';
-const PRIVATE_CHARS = /[\uE000-\uE006]/g;
+/** A space html-to-text wrote as layout (a list item's prefix, its indentation): tidying keeps it. */
+const LAYOUT = '\uE007';
+const PRIVATE_CHARS = /[\uE000-\uE007]/g;
 const ANCHOR_HELPER = 'bulletinTextLink';
 
 /**
@@ -83,6 +86,23 @@ const anchorAsTemplate: FormatCallback = (elem, walk, builder) => {
   builder.addInline(`${ANCHOR_ELSE}${href}${ANCHOR_CLOSE}`, { noWordTransform: true });
 };
 
+/**
+ * A list whose item prefixes end in LAYOUT, not spaces: after rendering, the space after a
+ * bullet cannot otherwise be told from the space after an empty value (see markLayout).
+ */
+const listAsTemplate: FormatCallback = (elem, walk, builder, formatOptions) => {
+  const nested = Object.hasOwn(builder, 'openListItem'); // in a list that marks prefixes already
+  if (!nested) {
+    const openListItem = builder.openListItem.bind(builder);
+    builder.openListItem = ({ prefix = '' }) => openListItem({ prefix: prefix.replace(/ +$/, (spaces) => LAYOUT.repeat(spaces.length)) });
+  }
+  try {
+    builder.options.formatters[elem.name === 'ol' ? 'orderedList' : 'unorderedList']!(elem, walk, builder, formatOptions);
+  } finally {
+    if (!nested) delete (builder as Partial<typeof builder>).openListItem;
+  }
+};
+
 function registerAnchorHelper(hbs: HandlebarsInstance): void {
   hbs.registerHelper(ANCHOR_HELPER, function (this: unknown, options: Handlebars.HelperOptions): string {
     return linkText(options.fn(this), options.inverse(this));
@@ -94,7 +114,8 @@ function linkText(text: string, rawHref: string): string {
   const href = rawHref.replace(PRIVATE_CHARS, '').replace(/^mailto:/, '');
   if (href === '' || href.startsWith('#')) return `${VALUE_START}${text}${VALUE_END}`;
   if (text.replace(PRIVATE_CHARS, '').trim() === '') return `${VALUE_START}${text}${href}${VALUE_END}`;
-  return `${VALUE_START}${text}${VALUE_END} [${href}]`;
+  // Ends with a fence like the others: the layout after a link is marked (see markLayout).
+  return `${VALUE_START}${text}${VALUE_END} [${href}]${VALUE_END}`;
 }
 
 /** A link in the converted template: its text, then its href, either with placeholders in it. */
@@ -146,7 +167,11 @@ const BLOCK_IN_ORDERED_LIST = /<ol\b(?:(?!<\/ol>)[\s\S])*?\{\{~?[#^/]/i;
  * converts per message.
  */
 export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string): TextRenderer | undefined {
-  const convert = compileConverter({ ...TEXT_OPTIONS, formatters: { anchorAsTemplate }, selectors: [...(TEXT_OPTIONS.selectors ?? []), { selector: 'a', format: 'anchorAsTemplate' }] });
+  const convert = compileConverter({
+    ...TEXT_OPTIONS,
+    formatters: { anchorAsTemplate, listAsTemplate },
+    selectors: [...(TEXT_OPTIONS.selectors ?? []), { selector: 'a', format: 'anchorAsTemplate' }, ...['ul', 'ol'].map((selector) => ({ selector, format: 'listAsTemplate' }))],
+  });
   registerAnchorHelper(hbs);
   // html-to-text numbers an <ol>'s items when converting: a template's single {{#each}}
   // item cannot be numbered in advance.
@@ -157,7 +182,7 @@ export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string
     tokens.push(token);
     return `${PLACEHOLDER_OPEN}${tokens.length - 1}${PLACEHOLDER_CLOSE}`;
   });
-  const textTemplate = writeFixedLinks(convert(inert))
+  const textTemplate = markLayout(writeFixedLinks(convert(inert)))
     .replace(PLACEHOLDER, (_, index: string) => `${VALUE_START}${tokens[Number(index)]}${VALUE_END}`)
     .replaceAll(ANCHOR_OPEN, `{{#${ANCHOR_HELPER}}}`)
     .replaceAll(ANCHOR_ELSE, '{{else}}')
@@ -172,6 +197,35 @@ export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string
   return (data) => limitBlankLines(tidyAroundValues(render(collapseWhitespace(data))));
 }
 
+/** Whitespace html-to-text wrote, and the marked ends of list prefixes. */
+const CONVERTED_RUN = /[ \n\uE007]+/g;
+/** Rendered, these put a fence on the run after them, or before them. */
+const FENCED_AFTER = '\uE001\uE003\uE004\uE006';
+const FENCED_BEFORE = '\uE000\uE002\uE004';
+
+/**
+ * In the converted template, mark as LAYOUT each space html-to-text wrote as layout — at the start
+ * of a line, or after a list prefix — where a fence will touch it: all other whitespace there
+ * came from the HTML text, which tidying collapses or drops. Elsewhere LAYOUT is a space again.
+ */
+function markLayout(converted: string): string {
+  return converted.replace(CONVERTED_RUN, (run: string, at: number) => {
+    const fenced = FENCED_AFTER.includes(converted[at - 1] ?? '-') || FENCED_BEFORE.includes(converted[at + run.length] ?? '-');
+    if (!fenced) return run.replaceAll(LAYOUT, ' ');
+    let lineStart = at === 0;
+    let marked = '';
+    for (const char of run) {
+      if (char === ' ') {
+        marked += lineStart ? LAYOUT : ' ';
+        continue;
+      }
+      if (char === '\n' || char === LAYOUT) lineStart = true;
+      marked += char;
+    }
+    return marked;
+  });
+}
+
 const WHITESPACE = /[ \t\r\n\f\u200b]+/g;
 
 /** html-to-text reads every run of whitespace in HTML text as one space; values get the same. */
@@ -180,7 +234,7 @@ function collapseWhitespace(value: unknown): never {
 }
 
 /** Whether a value has anything collapse changes: most values are plain words and single spaces. */
-const UNTIDY = /[\uE000-\uE006\t\r\n\f\u200b]| {2}/;
+const UNTIDY = /[\uE000-\uE007\t\r\n\f\u200b]| {2}/;
 
 function collapse(value: unknown): unknown {
   if (typeof value === 'string') return UNTIDY.test(value) ? value.replace(PRIVATE_CHARS, '').replace(WHITESPACE, ' ') : value;
@@ -195,26 +249,28 @@ function collapse(value: unknown): unknown {
 
 const START_CODE = VALUE_START.charCodeAt(0);
 const END_CODE = VALUE_END.charCodeAt(0);
+const LAYOUT_CODE = LAYOUT.charCodeAt(0);
 const NEWLINE = 10;
-const CARRIAGE_RETURN = 13;
 
-/** Whitespace html-to-text may leave next to a value, or a value's fence. */
+/** Whitespace html-to-text may leave next to a value, a value's fence, or marked layout. */
 function isRunChar(code: number): boolean {
-  return code === 32 || code === 9 || code === NEWLINE || code === CARRIAGE_RETURN || code === 12 || code === 0x200b || code === START_CODE || code === END_CODE;
+  return code === 32 || code === 9 || code === NEWLINE || code === 13 || code === 12 || code === 0x200b || code === START_CODE || code === END_CODE || code === LAYOUT_CODE;
 }
 
 /**
  * Tidy the whitespace next to values the way html-to-text tidies whitespace in HTML, then
- * drop the fences. In a run of whitespace touching a value:
- * - without a line break: one space, or none at the very start or end, or if the run is only fences;
- * - with line breaks: the largest group of them between two fences (a false {{#if}} around a
- *   paragraph leaves one paragraph break, not two), then the indentation html-to-text itself
- *   wrote after the last one (a list's " * "), not the leading spaces of a value.
+ * drop the fences. A run of whitespace touching a value holds layout html-to-text
+ * wrote (line breaks, and the spaces of list prefixes and indentation, marked LAYOUT) and inline
+ * spaces from the HTML text and values, which html-to-text collapses. It becomes:
+ * - without a line break: its layout (an empty list item's bullet space), else one space, or
+ *   none at the very start or end, or if the run is only fences;
+ * - with line breaks: the layout before the first, the largest group of them between two fences
+ *   (a false {{#if}} around a paragraph leaves one paragraph break, not two), then the layout
+ *   after the last (a list's " * "); inline spaces at a line's start or end are dropped.
  * Runs are found from the fences with indexOf: a regular expression starting a match at every
  * run of spaces cost more than rendering the message.
  */
 export function tidyAroundValues(text: string): string {
-  const state = { depth: 0 }; // depth > 0: inside a value's fences
   const nextFence = fenceFinder(text);
   let out = '';
   let done = 0;
@@ -223,7 +279,7 @@ export function tidyAroundValues(text: string): string {
     while (start > done && isRunChar(text.charCodeAt(start - 1))) start--;
     let end = fence + 1;
     while (end < text.length && isRunChar(text.charCodeAt(end))) end++;
-    out += text.slice(done, start) + tidyRun(text, start, end, start === 0 || end === text.length, state);
+    out += text.slice(done, start) + (end === text.length ? '' : tidyRun(text, start, end, start === 0));
     done = end;
   }
   return out + text.slice(done);
@@ -243,27 +299,37 @@ function fenceFinder(text: string): (from: number) => number {
   };
 }
 
-/** The whitespace of text[from, to), a run of whitespace and fences, tidied (see tidyAroundValues). */
-function tidyRun(text: string, from: number, to: number, atEdge: boolean, state: { depth: number }): string {
-  let breaks = 0;
+/** text[from, to), a run of whitespace, fences and layout not at the text's end, tidied (see tidyAroundValues). */
+function tidyRun(text: string, from: number, to: number, atStart: boolean): string {
+  let breaks = 0; // the most line breaks between two fences
+  let lines = ''; // that group of them, with the layout of its blank lines
   let group = 0;
-  let whitespace = false;
-  let indentation = '';
+  let groupLines = '';
+  let before = ''; // layout before the first line break
+  let after = ''; // layout after the last line break
+  let broken = false; // a line break seen
+  let inline = false;
   for (let i = from; i < to; i++) {
     const code = text.charCodeAt(i);
-    if (code === START_CODE || code === END_CODE) {
-      state.depth += code === START_CODE ? 1 : -1;
-      group = 0;
-      continue;
-    }
-    whitespace = true;
     if (code === NEWLINE) {
-      breaks = Math.max(breaks, ++group);
-      indentation = '';
-    } else if (state.depth === 0 && code !== CARRIAGE_RETURN) {
-      indentation += text[i];
+      groupLines += (group > 0 ? after : '') + '\n';
+      after = '';
+      broken = true;
+      if (++group > breaks) {
+        breaks = group;
+        lines = groupLines;
+      }
+    } else if (code === LAYOUT_CODE) {
+      if (broken) after += ' ';
+      else before += ' ';
+    } else if (code === START_CODE || code === END_CODE) {
+      group = 0;
+      groupLines = '';
+    } else {
+      inline = true;
     }
   }
-  if (!whitespace || atEdge) return '';
-  return breaks === 0 ? ' ' : '\n'.repeat(breaks) + indentation;
+  if (breaks === 0) return before !== '' ? before : inline && !atStart ? ' ' : '';
+  if (atStart) return after;
+  return before + lines + after;
 }

@@ -165,8 +165,10 @@ describe('the derived text part', () => {
 });
 
 describe('tidyAroundValues', () => {
-  // Each value is fenced by these two characters in the rendered text template.
+  // Each value is fenced by these two characters in the rendered text template; a space
+  // html-to-text wrote as layout (a list prefix's) is marked.
   const value = (v: string) => `\uE002${v}\uE003`;
+  const layout = '\uE007';
 
   it('collapses the space an empty value leaves, inline and at line edges', () => {
     expect(tidyAroundValues(`Dear ${value('')} Smith,`)).toBe('Dear Smith,');
@@ -174,11 +176,15 @@ describe('tidyAroundValues', () => {
     expect(tidyAroundValues(`${value(' x')} tail`)).toBe('x tail');
     expect(tidyAroundValues(`a${value('b')}c`)).toBe('abc');
     expect(tidyAroundValues(`Dear${value(' Smith ')},`)).toBe('Dear Smith ,');
+    expect(tidyAroundValues(`a\n\n${value('')} c`)).toBe('a\n\nc');
   });
 
   it('keeps one paragraph break where a hidden block was, and a list prefix but not a value’s leading space', () => {
     expect(tidyAroundValues(`a\n\n${value('')}\n\n${value('')}\n\nc`)).toBe('a\n\nc');
-    expect(tidyAroundValues(`a\n\n${value('')} * item`)).toBe('a\n\n * item');
+    expect(tidyAroundValues(`a\n\n${value('')}${layout}* item`)).toBe('a\n\n * item');
+    expect(tidyAroundValues(`${value('')}\n\n${layout}* item`)).toBe(' * item');
+    expect(tidyAroundValues(` *${layout}${value('')}\n${layout}* x`)).toBe(' * \n * x');
+    expect(tidyAroundValues(` *${layout}${value('')} x`)).toBe(' * x');
     expect(tidyAroundValues(`a\n\n${value(' See')} more`)).toBe('a\n\nSee more');
   });
 });
