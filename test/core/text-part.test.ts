@@ -166,9 +166,12 @@ describe('the derived text part', () => {
 
 describe('tidyAroundValues', () => {
   // Each value is fenced by these two characters in the rendered text template; a space
-  // html-to-text wrote as layout (a list prefix's) is marked.
+  // html-to-text wrote as layout (a list prefix's) is marked; so are the ends of a block or list
+  // that may render empty.
   const value = (v: string) => `\uE002${v}\uE003`;
   const layout = '\uE007';
+  const block = (v: string) => `${value('\uE008')}${v}${value('\uE009')}`;
+  const list = (v: string) => `${value('\uE00A')}${v}${value('\uE00B')}`;
 
   it('collapses the space an empty value leaves, inline and at line edges', () => {
     expect(tidyAroundValues(`Dear ${value('')} Smith,`)).toBe('Dear Smith,');
@@ -186,5 +189,13 @@ describe('tidyAroundValues', () => {
     expect(tidyAroundValues(` *${layout}${value('')}\n${layout}* x`)).toBe(' * \n * x');
     expect(tidyAroundValues(` *${layout}${value('')} x`)).toBe(' * x');
     expect(tidyAroundValues(`a\n\n${value(' See')} more`)).toBe('a\n\nSee more');
+  });
+
+  it('counts the line breaks around an empty block twice, unless it came first in its parent, and drops an empty list’s', () => {
+    expect(tidyAroundValues(`x\n${block(value(''))}\ny`)).toBe('x\n\ny');
+    expect(tidyAroundValues(`x\n${block(block(value('')))}\ny`)).toBe('x\n\ny');
+    expect(tidyAroundValues(`x\n${block(value('z'))}\ny`)).toBe('x\nz\ny');
+    expect(tidyAroundValues(`x\n${list(`\n${value('')}\n`)}\ny`)).toBe('x\ny');
+    expect(tidyAroundValues(`x\n${list(`\n${layout}*${layout}${value('a')}\n`)}\ny`)).toBe('x\n * a\n\ny');
   });
 });
