@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as HtmlToTextModule from 'html-to-text';
-import type { FormatCallback, HtmlToTextOptions } from 'html-to-text';
+import type { DomNode, FormatCallback, HtmlToTextOptions } from 'html-to-text';
 import { knownHelpersOnly, type HandlebarsInstance } from './helpers.js';
 
 /**
@@ -18,9 +18,19 @@ import { knownHelpersOnly, type HandlebarsInstance } from './helpers.js';
  *   of headings;
  * - each token is fenced by a marker; after rendering, whitespace around markers is tidied the
  *   way html-to-text tidies it (an empty value or a false {{#if}} leaves no double space and
- *   no extra blank lines), and the markers removed;
- * - both paths keep at most one blank line in a row (html-to-text counts line breaks around
- *   empty blocks twice, which a template cannot reproduce exactly, and readers gain nothing).
+ *   no extra blank lines), and the markers removed. For that the text template marks the spaces
+ *   html-to-text wrote as layout (list prefixes, indentation), and where a block or list that
+ *   may render empty starts and ends: html-to-text writes the line breaks around an empty
+ *   block twice, and nothing for an empty list;
+ * - both paths keep at most one blank line in a row (those doubled line breaks add up, and
+ *   readers gain nothing).
+ *
+ * Known limits, where html-to-text's handling of an empty block depends on what the template
+ * cannot see: an empty block with nothing before it in its parent gets its line breaks once,
+ * not twice, when text follows it there, and twice, not once, when a block that is always
+ * empty (an image's cell) follows it — an empty button first in a column, above an image; and
+ * an empty {{#each}} list between two runs of text in one block leaves a line break between
+ * them, not a space.
  *
  * Raw values (`{{{html}}}`) can contain markup, which only a real conversion handles: such
  * templates convert each rendered message instead (see `convertPerMessage`).
@@ -68,7 +78,14 @@ const VALUE_END = '\x13';
 const ANCHOR_OPEN = '\x14';
 const ANCHOR_ELSE = '\x15';
 const ANCHOR_CLOSE = '\x16';
-const MARKERS = /[\x10-\x16]/g;
+/** A space html-to-text wrote as layout (a list item's prefix, its indentation): tidying keeps it. */
+const LAYOUT = '\x17';
+/** Where a block or a list that may render empty starts and ends (see tidyRun). */
+const BLOCK_START = '\x18';
+const BLOCK_END = '\x19';
+const LIST_START = '\x1a';
+const LIST_END = '\x1b';
+const MARKERS = /[\x10-\x1b]/g;
 const ANCHOR_HELPER = 'bulletinTextLink';
 
 /**
@@ -85,6 +102,77 @@ const anchorAsTemplate: FormatCallback = (elem, walk, builder) => {
   builder.addInline(`${ANCHOR_ELSE}${href}${ANCHOR_CLOSE}`, { noWordTransform: true });
 };
 
+/** A marker in a fence, so tidying finds it. */
+const fenced = (marker: string) => `${VALUE_START}${marker}${VALUE_END}`;
+
+/**
+ * html-to-text writes the line breaks around an empty block twice, and nothing for an empty
+ * list. A block holding a value is written between markers, so tidying can tell when it
+ * rendered empty (see tidyRun) — if it may (see mayTakeEmptyBlock). `tokens` are the
+ * template's, by placeholder.
+ */
+function blockAsTemplate(tokens: readonly string[], breaks?: number): FormatCallback {
+  const mark = (text: string) => (/[\x10-\x16]/.test(text) && mayTakeEmptyBlock(text, tokens) ? fenced(BLOCK_START) + text + fenced(BLOCK_END) : text);
+  return (elem, walk, builder, formatOptions) => {
+    builder.openBlock({ leadingLineBreaks: formatOptions.leadingLineBreaks || breaks });
+    walk(elem.children, builder);
+    builder.closeBlock({ trailingLineBreaks: formatOptions.trailingLineBreaks || breaks, blockTransform: mark });
+  };
+}
+
+/** Opens a Handlebars block ({{#if}}, {{^x}}, not {{^}}), or closes one. */
+const OPENS_BLOCK = /^\{\{~?(?:#|\^\s*[^\s}~])/;
+const CLOSES_BLOCK = /^\{\{~?\//;
+
+/**
+ * Whether a block's converted text may render empty — it has no fixed text outside Handlebars
+ * blocks — or may start with a block that renders empty: tidying then needs its markers.
+ * Most blocks hold fixed text first and need none (every marker costs tidying time).
+ */
+function mayTakeEmptyBlock(text: string, tokens: readonly string[]): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (char === PLACEHOLDER_OPEN) {
+      const close = text.indexOf(PLACEHOLDER_CLOSE, i);
+      const token = tokens[Number(text.slice(i + 1, close))] ?? '';
+      depth += OPENS_BLOCK.test(token) ? 1 : CLOSES_BLOCK.test(token) ? -1 : 0;
+      i = close;
+    } else if (char === ANCHOR_ELSE) {
+      i = text.indexOf(ANCHOR_CLOSE, i); // an href: a link with fixed text writes that text
+    } else if (char === BLOCK_START || char === LIST_START) {
+      return true;
+    } else if (depth === 0 && !/[\s\x10-\x1b]/.test(char)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * A list whose item prefixes end in LAYOUT, not spaces: after rendering, the space after a
+ * bullet cannot otherwise be told from the space after an empty value (see markLayout). A
+ * list holding a block ({{#each}}) may render empty: it gets markers as its first and last
+ * items, and one trailing line break, the second being tidying's when the list has items.
+ */
+const listAsTemplate: FormatCallback = (elem, walk, builder, formatOptions) => {
+  const format = builder.options.formatters[elem.name === 'ol' ? 'orderedList' : 'unorderedList']!;
+  const nested = Object.hasOwn(builder, 'openListItem'); // in a list that marks prefixes already
+  if (!nested) {
+    const openListItem = builder.openListItem.bind(builder);
+    builder.openListItem = ({ prefix = '' }) => openListItem({ prefix: prefix.replace(/ +$/, (spaces) => LAYOUT.repeat(spaces.length)) });
+  }
+  try {
+    const mayBeEmpty = elem.parent?.name !== 'li' && elem.children.some((child) => child.type === 'text' && child.data?.includes(PLACEHOLDER_OPEN));
+    if (!mayBeEmpty) return format(elem, walk, builder, formatOptions);
+    const marker = (data: string) => ({ type: 'text', data, children: [] });
+    const children = [marker(fenced(LIST_START)), ...elem.children, marker(fenced(LIST_END))];
+    format(Object.create(elem, { children: { value: children } }) as DomNode, walk, builder, { ...formatOptions, trailingLineBreaks: 1 });
+  } finally {
+    if (!nested) delete (builder as Partial<typeof builder>).openListItem;
+  }
+};
+
 function registerAnchorHelper(hbs: HandlebarsInstance): void {
   hbs.registerHelper(ANCHOR_HELPER, function (this: unknown, options: Handlebars.HelperOptions): string {
     return linkText(options.fn(this), options.inverse(this));
@@ -97,11 +185,12 @@ function linkText(text: string, rawHref: string): string {
   const href = bare.startsWith('mailto:') ? bare.slice('mailto:'.length) : bare;
   if (href === '' || href.startsWith('#')) return `${VALUE_START}${text}${VALUE_END}`;
   if (!VISIBLE.test(text)) return `${VALUE_START}${text}${href}${VALUE_END}`;
-  return `${VALUE_START}${text}${VALUE_END} [${href}]`;
+  // Ends with a fence like the others: the layout after a link is marked (see markLayout).
+  return `${VALUE_START}${text}${VALUE_END} [${href}]${VALUE_END}`;
 }
 
 /** A character that is neither whitespace (as trim() reads it) nor a marker. */
-const VISIBLE = /[^\s\x10-\x16]/;
+const VISIBLE = /[^\s\x10-\x1b]/;
 
 /** A link in the converted template: its text, then its href, either with placeholders in it. */
 const CONVERTED_LINK = /\x14([^\x14-\x16]*)\x15([^\x14-\x16]*)\x16/g;
@@ -155,18 +244,22 @@ const BLOCK_IN_ORDERED_LIST = /<ol\b(?:(?!<\/ol>)[\s\S])*?\{\{~?[#^/]/i;
  * converts per message.
  */
 export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string): TextRenderer | undefined {
-  const convert = compileConverter({ ...TEXT_OPTIONS, formatters: { anchorAsTemplate }, selectors: [...(TEXT_OPTIONS.selectors ?? []), { selector: 'a', format: 'anchorAsTemplate' }] });
+  const tokens: string[] = [];
+  const convert = compileConverter({
+    ...TEXT_OPTIONS,
+    formatters: { anchorAsTemplate, listAsTemplate, block: blockAsTemplate(tokens), paragraph: blockAsTemplate(tokens, 2), heading: blockAsTemplate(tokens, 2) },
+    selectors: [...(TEXT_OPTIONS.selectors ?? []), { selector: 'a', format: 'anchorAsTemplate' }, ...['ul', 'ol'].map((selector) => ({ selector, format: 'listAsTemplate' }))],
+  });
   registerAnchorHelper(hbs);
   // html-to-text numbers an <ol>'s items when converting: a template's single {{#each}}
   // item cannot be numbered in advance.
   if (BLOCK_IN_ORDERED_LIST.test(htmlTemplate)) return undefined;
-  const tokens: string[] = [];
   const inert = htmlTemplate.replace(MARKERS, '').replace(TOKEN, (token) => {
     if (/^\{\{~?!/.test(token)) return '';
     tokens.push(token);
     return `${PLACEHOLDER_OPEN}${tokens.length - 1}${PLACEHOLDER_CLOSE}`;
   });
-  const textTemplate = writeFixedLinks(limitBlankLines(convert(inert)))
+  const textTemplate = markLayout(writeFixedLinks(limitBlankLines(convert(inert))))
     .replace(PLACEHOLDER, (_, index: string) => `${VALUE_START}${tokens[Number(index)]}${VALUE_END}`)
     .replaceAll(ANCHOR_OPEN, `{{#${ANCHOR_HELPER}}}`)
     .replaceAll(ANCHOR_ELSE, '{{else}}')
@@ -181,6 +274,35 @@ export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string
   return (data) => limitBlankLines(tidyAroundValues(render(collapseWhitespace(data))));
 }
 
+/** Whitespace html-to-text wrote, the marked ends of list prefixes, and fenced markers (which write nothing). */
+const CONVERTED_RUN = /(?:[ \n\x17]|\x12[\x18-\x1b]\x13)+/g;
+/** Rendered, these put a fence on the run after them, or before them. */
+const FENCED_AFTER = '\x11\x13\x14\x16';
+const FENCED_BEFORE = '\x10\x12\x14';
+
+/**
+ * In the converted template, mark as LAYOUT each space html-to-text wrote as layout — at the start
+ * of a line, or after a list prefix — where a fence will touch it: all other whitespace there
+ * came from the HTML text, which tidying collapses or drops. Elsewhere LAYOUT is a space again.
+ */
+function markLayout(converted: string): string {
+  return converted.replace(CONVERTED_RUN, (run: string, at: number) => {
+    const fenced = run.includes(VALUE_START) || FENCED_AFTER.includes(converted[at - 1] ?? '-') || FENCED_BEFORE.includes(converted[at + run.length] ?? '-');
+    if (!fenced) return run.replaceAll(LAYOUT, ' ');
+    let lineStart = at === 0;
+    let marked = '';
+    for (const char of run) {
+      if (char === ' ') {
+        marked += lineStart ? LAYOUT : ' ';
+        continue;
+      }
+      if (char === '\n' || char === LAYOUT) lineStart = true;
+      marked += char;
+    }
+    return marked;
+  });
+}
+
 const WHITESPACE = /[ \t\r\n\f\u200b]+/g;
 
 /** html-to-text reads every run of whitespace in HTML text as one space; values get the same. */
@@ -189,7 +311,7 @@ function collapseWhitespace(value: unknown): never {
 }
 
 /** Whether a value has anything collapse changes: most values are plain words and single spaces. */
-const UNTIDY = /[\x10-\x16\t\r\n\f\u200b]| {2}/;
+const UNTIDY = /[\x10-\x1b\t\r\n\f\u200b]| {2}/;
 
 /** The value with every string collapsed; the same value when none needs it (most data: no copy). */
 function collapse(value: unknown): unknown {
@@ -217,27 +339,32 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 const START_CODE = VALUE_START.charCodeAt(0);
-const END_CODE = VALUE_END.charCodeAt(0);
+const LAYOUT_CODE = LAYOUT.charCodeAt(0);
+const BLOCK_START_CODE = BLOCK_START.charCodeAt(0);
+const BLOCK_END_CODE = BLOCK_END.charCodeAt(0);
+const LIST_START_CODE = LIST_START.charCodeAt(0);
+const LIST_END_CODE = LIST_END.charCodeAt(0);
 const NEWLINE = 10;
-const CARRIAGE_RETURN = 13;
 
-/** Whitespace html-to-text may leave next to a value, or a value's fence. */
+/** Whitespace html-to-text may leave next to a value, a value's fence, marked layout, or a marker. */
 function isRunChar(code: number): boolean {
-  return code === 32 || code === 9 || code === NEWLINE || code === CARRIAGE_RETURN || code === 12 || code === 0x200b || code === START_CODE || code === END_CODE;
+  return code === 32 || code === 9 || code === NEWLINE || code === 13 || code === 12 || code === 0x200b || (code >= START_CODE && code <= LIST_END_CODE);
 }
 
 /**
  * Tidy the whitespace next to values the way html-to-text tidies whitespace in HTML, then
- * drop the fences. In a run of whitespace touching a value:
- * - without a line break: one space, or none at the very start or end, or if the run is only fences;
- * - with line breaks: the largest group of them between two fences (a false {{#if}} around a
- *   paragraph leaves one paragraph break, not two), then the indentation html-to-text itself
- *   wrote after the last one (a list's " * "), not the leading spaces of a value.
+ * drop the fences and markers. A run of whitespace touching a value holds layout html-to-text
+ * wrote (line breaks, and the spaces of list prefixes and indentation, marked LAYOUT) and inline
+ * spaces from the HTML text and values, which html-to-text collapses. It becomes:
+ * - without a line break: its layout (an empty list item's bullet space), else one space, or
+ *   none at the very start or end, or if the run is only fences;
+ * - with line breaks: the layout before the first, the largest group of them between two fences
+ *   (a false {{#if}} around a paragraph leaves one paragraph break, not two), then the layout
+ *   after the last (a list's " * "); inline spaces at a line's start or end are dropped.
  * Runs are found from the fences with indexOf: a regular expression starting a match at every
  * run of spaces cost more than rendering the message.
  */
 export function tidyAroundValues(text: string): string {
-  const state = { depth: 0 }; // depth > 0: inside a value's fences
   const nextFence = fenceFinder(text);
   let out = '';
   let done = 0;
@@ -246,7 +373,7 @@ export function tidyAroundValues(text: string): string {
     while (start > done && isRunChar(text.charCodeAt(start - 1))) start--;
     let end = fence + 1;
     while (end < text.length && isRunChar(text.charCodeAt(end))) end++;
-    out += text.slice(done, start) + tidyRun(text, start, end, start === 0 || end === text.length, state);
+    out += text.slice(done, start) + (end === text.length ? '' : tidyRun(text, start, end, start === 0));
     done = end;
   }
   return out + text.slice(done);
@@ -266,28 +393,63 @@ function fenceFinder(text: string): (from: number) => number {
   };
 }
 
-/** The whitespace of text[from, to), a run of whitespace and fences, tidied (see tidyAroundValues). */
-function tidyRun(text: string, from: number, to: number, atEdge: boolean, state: { depth: number }): string {
-  let breaks = 0;
+/**
+ * text[from, to), a run of whitespace, fences, layout and markers not at the text's end, tidied
+ * (see tidyAroundValues). A block or list whose start and end markers are both in the run
+ * rendered empty: html-to-text writes nothing for an empty list, and for an empty block the
+ * line breaks before it and after it, both — unless nothing came before it in its parent (the
+ * parent started in this run too, or a list item's prefix just before), which then takes the
+ * block's line breaks as its own. A list that did render items keeps two line breaks after it.
+ */
+function tidyRun(text: string, from: number, to: number, atStart: boolean): string {
+  let breaks = 0; // the most line breaks between two fences since the last empty block
+  let lines = ''; // that group of them, with the layout of its blank lines
+  let written = 0; // line breaks written before empty blocks
   let group = 0;
-  let whitespace = false;
-  let indentation = '';
+  let groupLines = '';
+  let before = ''; // layout before the first line break
+  let after = ''; // layout after the last line break
+  let broken = false; // a line break seen
+  let inline = false;
+  let open = 0; // blocks and lists started in this run, and not yet ended
   for (let i = from; i < to; i++) {
     const code = text.charCodeAt(i);
-    if (code === START_CODE || code === END_CODE) {
-      state.depth += code === START_CODE ? 1 : -1;
-      group = 0;
+    if (code === NEWLINE) {
+      groupLines += (group > 0 ? after : '') + '\n';
+      after = '';
+      broken = true;
+      if (++group > breaks) {
+        breaks = group;
+        lines = groupLines;
+      }
       continue;
     }
-    whitespace = true;
-    if (code === NEWLINE) {
-      breaks = Math.max(breaks, ++group);
-      indentation = '';
-    } else if (state.depth === 0 && code !== CARRIAGE_RETURN) {
-      indentation += text[i];
+    if (code === LAYOUT_CODE) {
+      if (broken) after += ' ';
+      else before += ' ';
+      continue;
+    }
+    if (code < START_CODE || code > LIST_END_CODE) {
+      inline = true;
+      continue;
+    }
+    group = 0;
+    groupLines = '';
+    if (code === BLOCK_START_CODE || code === LIST_START_CODE) {
+      open++;
+    } else if (code === LIST_END_CODE) {
+      if (open > 0) open--;
+      else if (breaks < 2) {
+        breaks = 2;
+        lines = '\n\n';
+      }
+    } else if (code === BLOCK_END_CODE && open > 0 && --open === 0 && (broken || before === '')) {
+      written += breaks;
+      breaks = 0;
+      lines = '';
     }
   }
-  if (!whitespace || atEdge) return '';
-  // More than one blank line would be limited to one anyway (limitBlankLines).
-  return breaks === 0 ? ' ' : (breaks === 1 ? '\n' : '\n\n') + indentation;
+  if (written + breaks === 0) return before !== '' ? before : inline && !atStart ? ' ' : '';
+  if (atStart) return after;
+  return before + (written > 0 ? '\n'.repeat(written + breaks) : lines) + after;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createHandlebars } from '../../src/core/helpers.js';
 import { createConverter, deriveTextTemplate, tidyAroundValues } from '../../src/core/text-part.js';
 import { compileOk, message, section } from './fixtures.js';
+import { seeded } from '../helpers/random.js';
 
 const convert = createConverter();
 
@@ -167,8 +168,13 @@ describe('the derived text part', () => {
 });
 
 describe('tidyAroundValues', () => {
-  // Each value is fenced by these two characters in the rendered text template.
+  // Each value is fenced by these two characters in the rendered text template; a space
+  // html-to-text wrote as layout (a list prefix's) is marked; so are the ends of a block or list
+  // that may render empty.
   const value = (v: string) => `\x12${v}\x13`;
+  const layout = '\x17';
+  const block = (v: string) => `${value('\x18')}${v}${value('\x19')}`;
+  const list = (v: string) => `${value('\x1a')}${v}${value('\x1b')}`;
 
   it('collapses the space an empty value leaves, inline and at line edges', () => {
     expect(tidyAroundValues(`Dear ${value('')} Smith,`)).toBe('Dear Smith,');
@@ -176,11 +182,196 @@ describe('tidyAroundValues', () => {
     expect(tidyAroundValues(`${value(' x')} tail`)).toBe('x tail');
     expect(tidyAroundValues(`a${value('b')}c`)).toBe('abc');
     expect(tidyAroundValues(`Dear${value(' Smith ')},`)).toBe('Dear Smith ,');
+    expect(tidyAroundValues(`a\n\n${value('')} c`)).toBe('a\n\nc');
   });
 
   it('keeps one paragraph break where a hidden block was, and a list prefix but not a value’s leading space', () => {
     expect(tidyAroundValues(`a\n\n${value('')}\n\n${value('')}\n\nc`)).toBe('a\n\nc');
-    expect(tidyAroundValues(`a\n\n${value('')} * item`)).toBe('a\n\n * item');
+    expect(tidyAroundValues(`a\n\n${value('')}${layout}* item`)).toBe('a\n\n * item');
+    expect(tidyAroundValues(`${value('')}\n\n${layout}* item`)).toBe(' * item');
+    expect(tidyAroundValues(` *${layout}${value('')}\n${layout}* x`)).toBe(' * \n * x');
+    expect(tidyAroundValues(` *${layout}${value('')} x`)).toBe(' * x');
     expect(tidyAroundValues(`a\n\n${value(' See')} more`)).toBe('a\n\nSee more');
+  });
+
+  it('counts the line breaks around an empty block twice, unless it came first in its parent, and drops an empty list’s', () => {
+    expect(tidyAroundValues(`x\n${block(value(''))}\ny`)).toBe('x\n\ny');
+    expect(tidyAroundValues(`x\n${block(block(value('')))}\ny`)).toBe('x\n\ny');
+    expect(tidyAroundValues(`x\n${block(value('z'))}\ny`)).toBe('x\nz\ny');
+    expect(tidyAroundValues(`x\n${list(`\n${value('')}\n`)}\ny`)).toBe('x\ny');
+    expect(tidyAroundValues(`x\n${list(`\n${layout}*${layout}${value('a')}\n`)}\ny`)).toBe('x\n * a\n\ny');
+  });
+});
+
+describe('the derived text part, generated', () => {
+  // Random templates and recipients, reproducible from the seed: on a failure, the report names
+  // the seed, the template's index (its generator is seeded(SEED + index)) and its body, and the
+  // recipient's data. It writes no images, and mj-text content of blocks only, never text beside
+  // a block: so it avoids the known limits in text-part.ts's header.
+  const SEED = 20270307;
+  const TEMPLATES = 50;
+  const ROWS = 15;
+  const VARIABLES = ['a', 'b', 'c', 'd', 'e'] as const;
+  const VALUES = [
+    '',
+    ' ',
+    'word',
+    'several plain words',
+    '  padded  ',
+    ' leading',
+    'trailing ',
+    'double  space',
+    'tab\tbetween',
+    'line\nbreak',
+    'two\n\nparagraphs',
+    '&',
+    'A & B',
+    '<b>',
+    '<b>bold</b>',
+    '"quoted"',
+    "it's",
+    'https://example.org/path?x=1&y=2',
+    '#top',
+    'x@example.org',
+    'café',
+    'Ŵyn a dŵr',
+    '🎉 party',
+  ];
+  const WORDS = ['Hello', 'the', 'school', 'meeting', 'on', 'Friday', 'see', 'more', 'and'];
+
+  type Random = () => number;
+  const int = (random: Random, n: number) => Math.floor(random() * n);
+  const pick = <T,>(random: Random, items: readonly T[]): T => items[int(random, items.length)]!;
+  const times = (random: Random, min: number, max: number, make: () => string) => Array.from({ length: min + int(random, max - min + 1) }, make);
+
+  function variable(random: Random): string {
+    return pick(random, VARIABLES);
+  }
+
+  function words(random: Random): string {
+    return times(random, 1, 3, () => pick(random, WORDS)).join(' ');
+  }
+
+  function href(random: Random): string {
+    const v = variable(random);
+    return pick(random, [`https://example.org/{{${v}}}`, `mailto:{{${v}}}`, `{{${v}}}`, 'https://example.org/fixed', '#top', `https://example.org/{{${v}}}/{{${variable(random)}}}`]);
+  }
+
+  /** A run of inline content: words, values next to spaces and punctuation, helpers, emphasis, links, inline blocks. */
+  function inline(random: Random, depth: number, links = true): string {
+    const piece = (): string => {
+      const v = variable(random);
+      const w = variable(random);
+      switch (int(random, depth > 1 ? 5 : 12)) {
+        case 0:
+        case 1:
+          return words(random);
+        case 2:
+          return `{{${v}}}`;
+        case 3:
+          return pick(random, [`({{${v}}})`, `{{${v}}},`, `{{${v}}}.`, `"{{${v}}}"`, `{{${v}}}{{${w}}}`, `{{${v}}} {{${w}}}`, `{{${v}}}:`, `– {{${v}}}!`]);
+        case 4:
+          return pick(random, [`{{default ${v} "the team"}}`, `{{upper ${v}}}`, `{{default ${v} "x"}}`]);
+        case 5:
+          return `<strong>${inline(random, depth + 1, links)}</strong>`;
+        case 6:
+        case 7:
+          if (!links) return `{{${v}}}`;
+          return `<a href="${href(random)}">${pick(random, [words(random), `{{${v}}}`, `${words(random)} {{${v}}}`, ` {{${v}}} `, `{{${v}}}{{${w}}}`, `<strong>{{${v}}}</strong>`])}</a>`;
+        case 8:
+          return `{{#if ${v}}}${inline(random, depth + 1, links)}{{/if}}`;
+        case 9:
+          return `{{#unless ${v}}}${inline(random, depth + 1, links)}{{/unless}}`;
+        case 10:
+          return `{{#if ${v}}}${inline(random, depth + 1, links)}{{else}}${inline(random, depth + 1, links)}{{/if}}`;
+        default:
+          return `{{#if ${v}}}{{${v}}}{{/if}}`;
+      }
+    };
+    let out = piece();
+    for (let i = int(random, 4); i > 0; i--) out += pick(random, [' ', ' ', ' ', '', '\n        ', ', ']) + piece();
+    return out;
+  }
+
+  function list(random: Random): string {
+    const items = times(random, 1, 3, () =>
+      pick(random, [
+        `<li>${inline(random, 1)}</li>`,
+        '{{#each items}}<li>{{this}}</li>{{/each}}',
+        '{{#each items}}<li><strong>{{this}}</strong> item</li>{{/each}}',
+        '{{#each items}}<li>{{@index}}: {{this}}</li>{{/each}}',
+      ]),
+    );
+    return `<ul>${items.join(pick(random, ['', '\n        ']))}</ul>`;
+  }
+
+  function block(random: Random, depth: number): string {
+    const v = variable(random);
+    switch (int(random, depth > 0 ? 4 : 8)) {
+      case 0:
+      case 1:
+        return `<p>${inline(random, 0)}</p>`;
+      case 2:
+        return `<h2>${inline(random, 0)}</h2>`;
+      case 3:
+        return random() < 0.3 ? `{{#if items}}${list(random)}{{/if}}` : list(random);
+      case 4:
+        return `{{#if ${v}}}${blocks(random, depth + 1)}{{/if}}`;
+      case 5:
+        return `{{#unless ${v}}}${blocks(random, depth + 1)}{{/unless}}`;
+      case 6:
+        return `{{#if ${v}}}${blocks(random, depth + 1)}{{else}}${blocks(random, depth + 1)}{{/if}}`;
+      default:
+        return `<p>${inline(random, 0)}</p>`;
+    }
+  }
+
+  function blocks(random: Random, depth: number): string {
+    return times(random, 1, 3, () => block(random, depth)).join(pick(random, ['', '\n      ']));
+  }
+
+  function oneSection(random: Random): string {
+    const text = () => `<mj-text>${blocks(random, 0)}</mj-text>`;
+    const button = () => `<mj-button href="${href(random)}">${inline(random, 1, false)}</mj-button>`;
+    const content = pick(random, [text, text, text, button, () => text() + button(), () => button() + text()])();
+    const v = variable(random);
+    switch (int(random, 8)) {
+      case 0:
+        return `    {{#if ${v}}}\n${section(content)}\n    {{/if}}`;
+      case 1:
+        return `    {{#unless ${v}}}\n${section(content)}\n    {{/unless}}`;
+      case 2:
+        return `    {{#if ${v}}}\n${section(content)}\n    {{else}}\n${section(text())}\n    {{/if}}`;
+      default:
+        return section(content);
+    }
+  }
+
+  function row(random: Random): Record<string, unknown> {
+    const data: Record<string, unknown> = {};
+    for (const name of VARIABLES) if (random() > 0.1) data[name] = pick(random, VALUES);
+    if (random() > 0.1) data['items'] = Array.from({ length: int(random, 4) }, () => pick(random, VALUES));
+    return data;
+  }
+
+  it('equals html-to-text of the rendered HTML for random templates and recipients', async () => {
+    const failures: string[] = [];
+    for (let t = 0; t < TEMPLATES; t++) {
+      // One generator per template, so a failing template can be rerun alone.
+      const random = seeded(SEED + t);
+      const body = times(random, 1, 4, () => oneSection(random)).join('\n');
+      const template = await compileOk({ main: message(body) });
+      for (let r = 0; r < ROWS; r++) {
+        const data = row(random);
+        const { html, text } = template.render(data);
+        const expected = convert(html);
+        if (text !== expected) {
+          failures.push(
+            [`seed ${SEED}, template ${t} (seeded(${SEED + t})), row ${r}`, `body:\n${body}`, `data: ${JSON.stringify(data)}`, `expected: ${JSON.stringify(expected)}`, `actual:   ${JSON.stringify(text)}`].join('\n'),
+          );
+        }
+      }
+    }
+    expect(failures.length, `${failures.length} of ${TEMPLATES * ROWS} texts differ; the first:\n\n${failures.slice(0, 3).join('\n\n')}`).toBe(0);
   });
 });
