@@ -59,8 +59,8 @@ export async function run({ quick }) {
     const renderRates = [];
     const naiveRates = [];
     const ratios = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const rate = await renderPass(round === 0 ? (m) => void inputs.push({ data: { ...defaults, ...m.row.fields, email: m.row.email }, language: m.language === language ? undefined : m.language }) : () => {});
+    for (let turn = 0; turn < ROUNDS; turn++) {
+      const rate = await renderPass(turn === 0 ? (m) => void inputs.push({ data: { ...defaults, ...m.row.fields, email: m.row.email }, language: m.language === language ? undefined : m.language }) : () => {});
       const naiveRate = await naive.round();
       renderRates.push(rate);
       naiveRates.push(naiveRate);
@@ -68,7 +68,6 @@ export async function run({ quick }) {
     }
     const renderRate = median(renderRates);
     const spread = (rates) => `${round(Math.min(...rates))}–${round(Math.max(...rates))}`;
-    const plan = { campaign: prepared.campaign };
 
     // The engine alone, on the same rows: template.render with and without the text part.
     const engineRate = (text) => {
@@ -82,7 +81,7 @@ export async function run({ quick }) {
 
     const messages = [];
     await planMessages(prepared, { text: true, onMessage: (m) => void messages.push(m) }); // untimed: the MIME figure's input
-    const mime = await measureMime(plan.campaign, messages, buildMessageBytes);
+    const mime = await measureMime(prepared.campaign, messages, buildMessageBytes);
     return [
       result(`render ${n} recipients incl. text`, round(renderRate), 'msg/s', RENDER_TARGET, `planMessages with text (CSV, render, checks), median of ${ROUNDS} passes after a warm-up (${spread(renderRates)}; first ${round(renderRates[0])}), prepareCampaign ${round(prepareMs)} ms; engine alone ${round(engineWithText)} msg/s with text, ${round(engineNoText)} without`),
       result(`assemble MIME of ${n} messages`, round(mime.rate), 'msg/s', undefined, `avg ${round(mime.kb, 1)} KB; ${mime.breakdown}`),
