@@ -101,7 +101,8 @@ const KNOWN_HELPERS_ONLY = knownHelpersOnly();
 
 /**
  * Compile the message once: partials expanded, MJML run once per language variant, Handlebars
- * compiled once. Rendering a recipient afterwards is one template call (plus the text part).
+ * compiled once. Rendering a recipient afterwards is one template call (plus the text part),
+ * without Handlebars where the template has only values and if/unless blocks (plain-template.ts).
  * Every problem found is returned as a diagnostic; `template` is set only when there is no error.
  */
 export async function compileTemplate(input: TemplateInput): Promise<{ template?: CompiledTemplate; diagnostics: Diagnostic[] }> {
@@ -176,7 +177,7 @@ function compileField(shared: Shared, source: MappedSource, noEscape: boolean): 
   shared.diagnostics.push(...analysis.diagnostics);
   if (analysis.diagnostics.length > 0) return undefined;
   const writtenOnOneLine = !/[\r\n]/.test(source.text.trim());
-  const plain = noEscape ? plainTemplate(parsed.ast, HELPER_NAMES) : undefined;
+  const plain = plainTemplate(parsed.ast, HELPER_NAMES, { escape: !noEscape });
   if (plain) return { render: plain, writtenOnOneLine };
   const render = shared.hbs.compile(source.text, { noEscape, strict: false, ...KNOWN_HELPERS_ONLY });
   return { render: (data) => render(data), writtenOnOneLine };
@@ -272,8 +273,9 @@ async function compileHtml(
   const text = shared.handTextPart
     ? ((data: Record<string, unknown>) => shared.handTextPart!(data))
     : chooseTextRenderer(shared, mjml.html, usesRawOutput(expandedParse.ast));
-  const bound = sizeBound(hbs.parse(mjml.html));
-  return { render: (data) => render(data), text, ...(bound ? { bound } : {}) };
+  const ast = hbs.parse(mjml.html);
+  const bound = sizeBound(ast);
+  return { render: plainTemplate(ast, HELPER_NAMES, { escape: true }) ?? ((data) => render(data)), text, ...(bound ? { bound } : {}) };
 }
 
 /** Chosen (and the text template derived, ~25 ms) at the first text part rendered: validate renders none. */

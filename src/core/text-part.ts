@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import type * as HtmlToTextModule from 'html-to-text';
 import type { DomNode, FormatCallback, HtmlToTextOptions } from 'html-to-text';
-import { knownHelpersOnly, type HandlebarsInstance } from './helpers.js';
+import { HELPER_NAMES, knownHelpersOnly, type HandlebarsInstance } from './helpers.js';
+import { plainTemplate } from './plain-template.js';
 
 /**
  * The plain-text part, derived from the HTML.
@@ -9,7 +10,8 @@ import { knownHelpersOnly, type HandlebarsInstance } from './helpers.js';
  * Converting every recipient's HTML with html-to-text costs ~0.35 ms a message. Instead the
  * compiled HTML template — with its `{{…}}` still in it — is converted once into a text
  * *template*: each token is swapped for an inert placeholder, converted, and put back. Per
- * recipient we then render that text template, which gives the same text as converting the
+ * recipient we then render that text template (without Handlebars when plainTemplate can, the
+ * links being written by linkText either way), which gives the same text as converting the
  * recipient's HTML, because:
  *
  * - values are written unescaped (html-to-text decodes the entities `{{x}}` produced);
@@ -264,10 +266,10 @@ export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string
     .replaceAll(ANCHOR_OPEN, `{{#${ANCHOR_HELPER}}}`)
     .replaceAll(ANCHOR_ELSE, '{{else}}')
     .replaceAll(ANCHOR_CLOSE, `{{/${ANCHOR_HELPER}}}`);
-  let render: Handlebars.TemplateDelegate;
+  let render: (data: Record<string, unknown>) => string;
   try {
-    hbs.parse(textTemplate);
-    render = hbs.compile(textTemplate, { noEscape: true, strict: false, ...knownHelpersOnly(ANCHOR_HELPER) });
+    const ast = hbs.parse(textTemplate);
+    render = plainTemplate(ast, HELPER_NAMES, { blocks: { [ANCHOR_HELPER]: linkText } }) ?? hbs.compile(textTemplate, { noEscape: true, strict: false, ...knownHelpersOnly(ANCHOR_HELPER) });
   } catch {
     return undefined;
   }
