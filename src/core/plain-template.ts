@@ -11,6 +11,8 @@ export interface PlainOptions {
    * `{{else}}` part rendered with the same data (the helper is called without parameters).
    */
   blocks?: Readonly<Record<string, (fn: string, inverse: string) => string>>;
+  /** Applied to the text of each value written unescaped, as it is written. */
+  value?: (text: string) => string;
 }
 
 type Data = Record<string, unknown>;
@@ -66,7 +68,9 @@ function partOf(node: hbs.AST.Statement, helpers: ReadonlySet<string>, options: 
       const mustache = node as hbs.AST.MustacheStatement;
       const name = plainName(mustache, helpers);
       if (name === undefined) return undefined;
-      return options.escape && mustache.escaped ? (data) => Handlebars.Utils.escapeExpression(valueOf(data, name) as string) : (data) => valueText(data, name);
+      if (options.escape && mustache.escaped) return (data) => Handlebars.Utils.escapeExpression(valueOf(data, name) as string);
+      const { value } = options;
+      return value ? (data) => value(valueText(data, name)) : (data) => valueText(data, name);
     }
     case 'BlockStatement':
       return blockPart(node as hbs.AST.BlockStatement, helpers, options);

@@ -18,7 +18,8 @@ import { plainTemplate } from './plain-template.js';
  * - values have their whitespace collapsed, as html-to-text collapses it in HTML;
  * - nothing depends on the length of a value: no word wrapping, no table layout, no upper-casing
  *   of headings;
- * - each token is fenced by a marker; after rendering, whitespace around markers is tidied the
+ * - each token is fenced by a marker (a plain value only when it is empty or has a space at
+ *   either end: see fenceIfUntidy); after rendering, whitespace around markers is tidied the
  *   way html-to-text tidies it (an empty value or a false {{#if}} leaves no double space and
  *   no extra blank lines), and the markers removed. For that the text template marks the spaces
  *   html-to-text wrote as layout (list prefixes, indentation), and where a block or list that
@@ -261,19 +262,44 @@ export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string
     tokens.push(token);
     return `${PLACEHOLDER_OPEN}${tokens.length - 1}${PLACEHOLDER_CLOSE}`;
   });
-  const textTemplate = markLayout(writeFixedLinks(limitBlankLines(convert(inert))))
-    .replace(PLACEHOLDER, (_, index: string) => `${VALUE_START}${tokens[Number(index)]}${VALUE_END}`)
-    .replaceAll(ANCHOR_OPEN, `{{#${ANCHOR_HELPER}}}`)
-    .replaceAll(ANCHOR_ELSE, '{{else}}')
-    .replaceAll(ANCHOR_CLOSE, `{{/${ANCHOR_HELPER}}}`);
+  const converted = markLayout(writeFixedLinks(limitBlankLines(convert(inert))));
+  // Written by plainTemplate, a plain value's fence is left to the value (see fenceIfUntidy).
+  const textTemplate = asHandlebars(converted, tokens, (token) => `${VALUE_START}${token}${VALUE_END}`);
+  const leanTemplate = asHandlebars(converted, tokens, (token) => (PLAIN_VALUE.test(token) ? token : `${VALUE_START}${token}${VALUE_END}`));
   let render: (data: Record<string, unknown>) => string;
   try {
-    const ast = hbs.parse(textTemplate);
-    render = plainTemplate(ast, HELPER_NAMES, { blocks: { [ANCHOR_HELPER]: linkText } }) ?? hbs.compile(textTemplate, { noEscape: true, strict: false, ...knownHelpersOnly(ANCHOR_HELPER) });
+    hbs.parse(textTemplate);
+    render =
+      plainTemplate(hbs.parse(leanTemplate), HELPER_NAMES, { blocks: { [ANCHOR_HELPER]: linkText }, value: fenceIfUntidy }) ??
+      hbs.compile(textTemplate, { noEscape: true, strict: false, ...knownHelpersOnly(ANCHOR_HELPER) });
   } catch {
     return undefined;
   }
   return (data) => limitBlankLines(tidyAroundValues(render(collapseWhitespace(data))));
+}
+
+/** The converted template with its tokens put back, each as `write` gives it, and its links as helper blocks. */
+function asHandlebars(converted: string, tokens: readonly string[], write: (token: string) => string): string {
+  return converted
+    .replace(PLACEHOLDER, (_, index: string) => write(tokens[Number(index)]!))
+    .replaceAll(ANCHOR_OPEN, `{{#${ANCHOR_HELPER}}}`)
+    .replaceAll(ANCHOR_ELSE, '{{else}}')
+    .replaceAll(ANCHOR_CLOSE, `{{/${ANCHOR_HELPER}}}`);
+}
+
+/** `{{name}}`: a value plainTemplate writes through fenceIfUntidy. */
+const PLAIN_VALUE = /^\{\{\s*(?!else\s*\}\})[A-Za-z_$][\w$-]*\s*\}\}$/;
+
+/**
+ * A value needs its fence only where tidying could change what is around it: when it is empty
+ * or starts or ends with a space (collapsing has left no other whitespace and no markers in it).
+ * Any other value reads to html-to-text like the placeholder word it replaced, so the text
+ * around it is already what html-to-text writes, and tidying it changes nothing; most values are
+ * like that, and each fence costs tidying time. A run of whitespace that loses its only fence
+ * this way keeps its marked layout, which tidyAroundValues finds too.
+ */
+function fenceIfUntidy(text: string): string {
+  return text !== '' && text.charCodeAt(0) !== 32 && text.charCodeAt(text.length - 1) !== 32 ? text : `${VALUE_START}${text}${VALUE_END}`;
 }
 
 /** Whitespace html-to-text wrote, the marked ends of list prefixes, and fenced markers (which write nothing). */
@@ -363,8 +389,9 @@ function isRunChar(code: number): boolean {
  * - with line breaks: the layout before the first, the largest group of them between two fences
  *   (a false {{#if}} around a paragraph leaves one paragraph break, not two), then the layout
  *   after the last (a list's " * "); inline spaces at a line's start or end are dropped.
- * Runs are found from the fences with indexOf: a regular expression starting a match at every
- * run of spaces cost more than rendering the message.
+ * Runs are found from the fences, and from marked layout (which a value written without its
+ * fence may leave, see fenceIfUntidy), with indexOf: a regular expression starting a match at
+ * every run of spaces cost more than rendering the message.
  */
 export function tidyAroundValues(text: string): string {
   const nextFence = fenceFinder(text);
@@ -382,17 +409,23 @@ export function tidyAroundValues(text: string): string {
 }
 
 /**
- * The next fence at or after `from`. Remembers where the next start and end fences are, so each
- * part of the text is searched once, not once per fence.
+ * The next fence or marked layout at or after `from`. Remembers where the next of each is, so
+ * each part of the text is searched once, not once per fence.
  */
 function fenceFinder(text: string): (from: number) => number {
   let start = text.indexOf(VALUE_START);
   let end = text.indexOf(VALUE_END);
+  let layout = text.indexOf(LAYOUT);
   return (from) => {
     if (start !== -1 && start < from) start = text.indexOf(VALUE_START, from);
     if (end !== -1 && end < from) end = text.indexOf(VALUE_END, from);
-    return start === -1 ? end : end === -1 ? start : Math.min(start, end);
+    if (layout !== -1 && layout < from) layout = text.indexOf(LAYOUT, from);
+    return nearer(nearer(start, end), layout);
   };
+}
+
+function nearer(a: number, b: number): number {
+  return a === -1 ? b : b === -1 ? a : Math.min(a, b);
 }
 
 /**

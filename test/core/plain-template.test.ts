@@ -123,4 +123,10 @@ describe('plainTemplate', () => {
     expect(plain(`{{#${LINK}}}x{{/${LINK}}}`, { blocks: { [LINK]: writeLink } })?.({})).toBe('<x|>');
     expect(plain('Statement to {{school}}, {{{area}}}')?.({ school: 'A & B', area: '<i>' })).toBe('Statement to A & B, <i>');
   });
+
+  it('passes each value written unescaped through `value`', () => {
+    const value = (text: string) => `[${text}]`;
+    expect(plain('a {{x}}{{{y}}} {{#if x}}{{x}}{{/if}}', { value })?.({ x: 'X', y: '' })).toBe('a [X][] [X]');
+    expect(plain('a {{x}}{{{y}}}', { value, escape: true })?.({ x: '<', y: '<' })).toBe('a &lt;[<]');
+  });
 });
