@@ -105,8 +105,8 @@ const anchorAsTemplate: FormatCallback = (elem, walk, builder) => {
   builder.addInline(`${ANCHOR_ELSE}${href}${ANCHOR_CLOSE}`, { noWordTransform: true });
 };
 
-/** A marker in a fence, so tidying finds it. */
-const fenced = (marker: string) => `${VALUE_START}${marker}${VALUE_END}`;
+/** Text (a value, a link, a marker) between fences, so tidying finds the whitespace around it. */
+const fenced = (text: string) => `${VALUE_START}${text}${VALUE_END}`;
 
 /**
  * html-to-text writes the line breaks around an empty block twice, and nothing for an empty
@@ -176,18 +176,13 @@ const listAsTemplate: FormatCallback = (elem, walk, builder, formatOptions) => {
   }
 };
 
-function registerAnchorHelper(hbs: HandlebarsInstance): void {
-  hbs.registerHelper(ANCHOR_HELPER, function (this: unknown, options: Handlebars.HelperOptions): string {
-    return linkText(options.fn(this), options.inverse(this));
-  });
-}
 
 /** A link as html-to-text writes it (see anchorAsTemplate), from its rendered text and href. */
 function linkText(text: string, rawHref: string): string {
   const bare = rawHref.replace(MARKERS, '');
   const href = bare.startsWith('mailto:') ? bare.slice('mailto:'.length) : bare;
-  if (href === '' || href.startsWith('#')) return `${VALUE_START}${text}${VALUE_END}`;
-  if (!VISIBLE.test(text)) return `${VALUE_START}${text}${href}${VALUE_END}`;
+  if (href === '' || href.startsWith('#')) return fenced(text);
+  if (!VISIBLE.test(text)) return fenced(text + href);
   // Ends with a fence like the others: the layout after a link is marked (see markLayout).
   return `${VALUE_START}${text}${VALUE_END} [${href}]${VALUE_END}`;
 }
@@ -253,7 +248,6 @@ export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string
     formatters: { anchorAsTemplate, listAsTemplate, block: blockAsTemplate(tokens), paragraph: blockAsTemplate(tokens, 2), heading: blockAsTemplate(tokens, 2) },
     selectors: [...(TEXT_OPTIONS.selectors ?? []), { selector: 'a', format: 'anchorAsTemplate' }, ...['ul', 'ol'].map((selector) => ({ selector, format: 'listAsTemplate' }))],
   });
-  registerAnchorHelper(hbs);
   // html-to-text numbers an <ol>'s items when converting: a template's single {{#each}}
   // item cannot be numbered in advance.
   if (BLOCK_IN_ORDERED_LIST.test(htmlTemplate)) return undefined;
@@ -263,19 +257,27 @@ export function deriveTextTemplate(hbs: HandlebarsInstance, htmlTemplate: string
     return `${PLACEHOLDER_OPEN}${tokens.length - 1}${PLACEHOLDER_CLOSE}`;
   });
   const converted = markLayout(writeFixedLinks(limitBlankLines(convert(inert))));
-  // Written by plainTemplate, a plain value's fence is left to the value (see fenceIfUntidy).
-  const textTemplate = asHandlebars(converted, tokens, (token) => `${VALUE_START}${token}${VALUE_END}`);
-  const leanTemplate = asHandlebars(converted, tokens, (token) => (PLAIN_VALUE.test(token) ? token : `${VALUE_START}${token}${VALUE_END}`));
   let render: (data: Record<string, unknown>) => string;
   try {
-    hbs.parse(textTemplate);
-    render =
-      plainTemplate(hbs.parse(leanTemplate), HELPER_NAMES, { blocks: { [ANCHOR_HELPER]: linkText }, value: fenceIfUntidy }) ??
-      hbs.compile(textTemplate, { noEscape: true, strict: false, ...knownHelpersOnly(ANCHOR_HELPER) });
+    // Written by plainTemplate, a plain value's fence is left to the value (see fenceIfUntidy).
+    const lean = asHandlebars(converted, tokens, (token) => (PLAIN_VALUE.test(token) ? token : fenced(token)));
+    render = plainTemplate(hbs.parse(lean), HELPER_NAMES, { blocks: { [ANCHOR_HELPER]: linkText }, value: fenceIfUntidy }) ?? compileWithHandlebars(hbs, asHandlebars(converted, tokens, fenced));
   } catch {
     return undefined;
   }
   return (data) => limitBlankLines(tidyAroundValues(render(collapseWhitespace(data))));
+}
+
+/**
+ * The text template for Handlebars, every token fenced, when plainTemplate cannot write it. Only
+ * then is the link helper registered: each top-level Handlebars call on this instance (a
+ * subject, an HTML part) wraps every registered helper anew.
+ */
+function compileWithHandlebars(hbs: HandlebarsInstance, textTemplate: string): Handlebars.TemplateDelegate {
+  hbs.registerHelper(ANCHOR_HELPER, function (this: unknown, options: Handlebars.HelperOptions): string {
+    return linkText(options.fn(this), options.inverse(this));
+  });
+  return hbs.compile(textTemplate, { noEscape: true, strict: false, ...knownHelpersOnly(ANCHOR_HELPER) });
 }
 
 /** The converted template with its tokens put back, each as `write` gives it, and its links as helper blocks. */
@@ -299,7 +301,7 @@ const PLAIN_VALUE = /^\{\{\s*(?!else\s*\}\})[A-Za-z_$][\w$-]*\s*\}\}$/;
  * this way keeps its marked layout, which tidyAroundValues finds too.
  */
 function fenceIfUntidy(text: string): string {
-  return text !== '' && text.charCodeAt(0) !== 32 && text.charCodeAt(text.length - 1) !== 32 ? text : `${VALUE_START}${text}${VALUE_END}`;
+  return text !== '' && text.charCodeAt(0) !== 32 && text.charCodeAt(text.length - 1) !== 32 ? text : fenced(text);
 }
 
 /** Whitespace html-to-text wrote, the marked ends of list prefixes, and fenced markers (which write nothing). */
