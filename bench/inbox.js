@@ -4,7 +4,7 @@
  * read from a folder of .eml files and from an mbox: messages classified and recorded per
  * second, end to end through the CLI, and peak RSS.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { BIN, measureProcess, result, round, withTempDir } from './harness.js';
@@ -30,6 +30,7 @@ export async function run({ quick }) {
     ]) {
       // each source into a fresh copy of the run, so every message is new (recorded, not skipped)
       await writeFile(join(campaign, 'runs', RUN, 'inbox.jsonl'), '');
+      await rm(join(campaign, 'inbox'), { recursive: true, force: true });
       const m = await measureProcess(process.execPath, [BIN, 'inbox', campaign, '--from', source, '--json'], { env: { NODE_EXTRA_CA_CERTS: '' } });
       const report = parse(m.stdout);
       if (m.code !== 0 || report?.summary?.messages !== count) throw new Error(`inbox exited ${m.code} with ${report?.summary?.messages} messages: ${m.stderr.slice(0, 400)}`);

@@ -60,7 +60,8 @@ export interface InboxResult {
 }
 
 export async function readInbox(request: InboxRequest): Promise<InboxResult> {
-  const { config } = await loadCampaign(request.dir);
+  const loaded = await loadCampaign(request.dir);
+  const config = loaded.campaign?.config ?? loaded.config;
   if (!config) throw new CampaignError('bulletin.json is not valid, so the campaign\'s runs cannot be matched', 'run `bulletin validate` to see why');
   const campaignDir = path.resolve(request.dir);
   const sourceText = request.from ?? config.inbox;

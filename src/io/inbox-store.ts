@@ -23,8 +23,7 @@ export async function readInboxRecords(campaignDir: string, run: string | undefi
 }
 
 export class InboxStore {
-  private readonly files = new Map<string, FileHandle>();
-  private readonly dirty = new Set<FileHandle>();
+  private readonly files = new Map<string, { handle: FileHandle; pending: string[]; bytes: number }>();
 
   private constructor(
     private readonly campaignDir: string,
@@ -46,33 +45,49 @@ export class InboxStore {
   }
 
   /**
-   * Appends one record (or several, for a message that concerns recipients of several runs);
-   * synced to disk by flush() before the source is changed (marked seen, moved), so nothing is
-   * moved out of the mailbox that is not on record.
+   * Appends one record. Lines are written in batches and synced by flush(), which runs before
+   * the mailbox is changed (marked seen, moved): a crash before it loses records of messages
+   * that are still in the mailbox, unchanged, and are read again next time; never the reverse.
+   * (A write per message was most of the time of reading a 10,000-message mbox.)
    */
   async append(record: InboxRecord): Promise<void> {
     const path = inboxPath(this.campaignDir, record.run);
     let file = this.files.get(path);
     if (!file) {
       if (record.run === undefined) await mkdir(join(this.campaignDir, UNMATCHED_DIR), { recursive: true });
-      file = await open(path, 'a');
+      file = { handle: await open(path, 'a'), pending: [], bytes: 0 };
       this.files.set(path, file);
     }
-    await file.write(`${JSON.stringify(record)}\n`);
-    this.dirty.add(file);
+    const line = `${JSON.stringify(record)}\n`;
+    file.pending.push(line);
+    file.bytes += line.length;
     this.seen.add(record.id);
+    if (file.bytes >= BATCH_BYTES) await this.write(file);
   }
 
   /** Everything appended so far is on disk when this resolves. */
   async flush(): Promise<void> {
-    const files = [...this.dirty];
-    this.dirty.clear();
-    await Promise.all(files.map((f) => f.datasync()));
+    await Promise.all(
+      [...this.files.values()].map(async (file) => {
+        await this.write(file);
+        await file.handle.datasync();
+      }),
+    );
   }
 
   async close(): Promise<void> {
     await this.flush();
-    await Promise.all([...this.files.values()].map((f) => f.close()));
+    await Promise.all([...this.files.values()].map((f) => f.handle.close()));
     this.files.clear();
   }
+
+  private async write(file: { handle: FileHandle; pending: string[]; bytes: number }): Promise<void> {
+    if (file.pending.length === 0) return;
+    const text = file.pending.join('');
+    file.pending = [];
+    file.bytes = 0;
+    await file.handle.write(text);
+  }
 }
+
+const BATCH_BYTES = 256 * 1024;

@@ -7,6 +7,7 @@ import { INBOX_KINDS, type InboxKind } from '../../core/inbox.js';
 import { readInbox, type InboxMessage, type InboxRequest, type InboxResult } from '../../inbox.js';
 import { forEachRecipient } from '../../campaign-recipients.js';
 import { loadCampaign } from '../../io/campaign.js';
+import { IMAP_PASSWORD_VARIABLE } from '../../io/mail-source.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { formatCount, log, out, plural, printJson } from '../output/terminal.js';
 
@@ -18,8 +19,6 @@ export interface InboxOptions {
   export?: string;
   json?: boolean;
 }
-
-export const IMAP_PASSWORD_VARIABLE = 'BULLETIN_IMAP_PASSWORD';
 
 const KIND_LABEL: Record<InboxKind, string> = {
   bounce: 'bounced (permanent failure)',
