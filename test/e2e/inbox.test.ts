@@ -3,15 +3,19 @@ import path from 'node:path';
 import MimeNode from 'nodemailer/lib/mime-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bulletin, exampleCampaign, requireBuild, STACK_TRACE } from '../helpers/cli.js';
+import { findDovecot, imapFlags, seedImap, startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { buildDsn, buildOutOfOffice, buildReply, toMbox } from '../helpers/dsn.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
 let sink: SmtpSink | undefined;
+let dovecot: Dovecot | undefined;
 
 beforeAll(() => requireBuild());
 afterEach(async () => {
   await sink?.close();
   sink = undefined;
+  await dovecot?.stop();
+  dovecot = undefined;
 });
 
 interface JsonMessage {
@@ -155,5 +159,59 @@ describe('bulletin inbox: what came back after a send', () => {
     const moving = await bulletin(['inbox', campaign, '--from', folder, '--move-to', 'Done']);
     expect(moving.code).toBe(2);
     expect(moving.stderr).toMatch(/IMAP folders and Maildirs/);
+  });
+});
+
+describe.skipIf(!findDovecot())('bulletin inbox on an IMAP mailbox (Dovecot)', () => {
+  it('the server takes every message with 250, DSNs arrive later; inbox marks exactly those recipients bounced, read-only, and suppress adds them', async () => {
+    const { campaign, emails, run } = await sentCampaign();
+    const dead = [emails[1]!, emails[4]!, emails[7]!];
+    dovecot = await startDovecot({ comms: 'comms-test-pw' });
+    // what the receiving servers send back hours later, into the sender's mailbox
+    const dsns = await Promise.all(dead.map(async (email) => ({ raw: await buildDsn({ to: sink!.receivedFor(email)[0]!.from, recipient: email, original: sink!.receivedFor(email)[0]!.raw }) })));
+    const newsletter = { raw: 'From: news@elsewhere.example.com\r\nTo: comms@example.org\r\nSubject: County news\r\nMessage-ID: <news-1@elsewhere.example.com>\r\n\r\nhello\r\n', flags: ['\\Flagged'] };
+    await seedImap(dovecot, 'INBOX', [...dsns, newsletter], 'comms');
+    const flagsBefore = await imapFlags(dovecot, 'INBOX', 'comms');
+    const url = `imap://comms@127.0.0.1:${dovecot.port}/INBOX`;
+    const env = { BULLETIN_IMAP_PASSWORD: 'comms-test-pw' };
+
+    const read = await bulletin(['inbox', campaign, '--from', url, '--json'], { env });
+    expect(read.stderr).not.toMatch(STACK_TRACE);
+    expect(read.code, read.stderr).toBe(0);
+    const result = JSON.parse(read.stdout) as JsonInbox;
+    expect(result.summary).toMatchObject({ messages: 4, new: 4 });
+    const bounced = result.messages.filter((m) => m.kind === 'bounce');
+    expect(bounced.map((m) => m.recipients[0]!.email).sort()).toEqual([...dead].sort());
+    expect(bounced.every((m) => m.run === run && m.matchedBy === 'message-id' && /^uid:\d+$/.test(m.source))).toBe(true);
+    // read-only: not a flag changed
+    expect(await imapFlags(dovecot, 'INBOX', 'comms')).toEqual(flagsBefore);
+
+    // a second run changes nothing
+    const again = JSON.parse((await bulletin(['inbox', campaign, '--from', url, '--json'], { env })).stdout) as JsonInbox;
+    expect(again.summary).toMatchObject({ new: 0, already: 4 });
+
+    // --move-to moves only what was classified (the three DSNs), never the unknown newsletter
+    await seedImap(dovecot, 'Processed', [], 'comms');
+    const moved = await bulletin(['inbox', campaign, '--from', url, '--move-to', 'Processed'], { env });
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toMatch(/Moved 3 messages/);
+    expect((await imapFlags(dovecot, 'INBOX', 'comms')).size).toBe(1);
+    expect((await imapFlags(dovecot, 'Processed', 'comms')).size).toBe(3);
+
+    const status = JSON.parse((await bulletin(['status', campaign, '--json'])).stdout) as { inbox: { counts: Record<string, number> } };
+    expect(status.inbox.counts).toMatchObject({ bounced: 3, sentNothingBack: emails.length - 3 });
+    expect((await bulletin(['suppress', 'add', campaign, '--from-run', 'latest'])).code).toBe(0);
+    const list = await readFile(path.join(campaign, 'suppressed.csv'), 'utf8');
+    expect(list.trim().split('\n').slice(1).map((l) => l.split(',')[0]).sort()).toEqual([...dead].sort());
+  });
+
+  it('a wrong password gets a clear error without the password in it', async () => {
+    const campaign = await exampleCampaign();
+    dovecot = await startDovecot({ comms: 'comms-test-pw' });
+    const result = await bulletin(['inbox', campaign, '--from', `imap://comms@127.0.0.1:${dovecot.port}/INBOX`], { env: { BULLETIN_IMAP_PASSWORD: 'not-the-password' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toMatch(STACK_TRACE);
+    expect(result.stderr).toMatch(/refused the login/);
+    expect(result.stderr + result.stdout).not.toContain('not-the-password');
   });
 });
