@@ -57,6 +57,8 @@ export interface InboxResult {
   summary: InboxSummary;
   /** What was done to the mailbox (markSeen / moveTo), counted. */
   changed: { seen: number; moved: number };
+  /** What could not be read of the source itself (bytes before the first mbox From line, a cut-off last message), one line each. */
+  problems: string[];
 }
 
 export async function readInbox(request: InboxRequest): Promise<InboxResult> {
@@ -86,6 +88,7 @@ export async function readInbox(request: InboxRequest): Promise<InboxResult> {
   const summary = emptyInboxSummary();
   const classified: SourceMessage[] = [];
   const changed = { seen: 0, moved: 0 };
+  const problems: string[] = [];
   try {
     request.onStart?.(await source.count(), describeSource(spec));
     if (request.exportDir) await mkdir(request.exportDir, { recursive: true });
@@ -102,6 +105,7 @@ export async function readInbox(request: InboxRequest): Promise<InboxResult> {
       }
       request.onMessage?.(summary.messages);
     }
+    problems.push(...source.problems);
     // on record before the mailbox changes: a crash between the two leaves mail unmoved, never unrecorded
     await store.flush();
     if (request.markSeen && classified.length > 0) {
@@ -119,7 +123,7 @@ export async function readInbox(request: InboxRequest): Promise<InboxResult> {
     await store.close();
     await source.close();
   }
-  return { source: describeSource(spec), messages, summary, changed };
+  return { source: describeSource(spec), messages, summary, changed, problems };
 }
 
 interface ProcessContext {

@@ -3,6 +3,7 @@
  * time and memory, whatever arrives in a sender's mailbox.
  */
 import PostalMime, { type Email } from 'postal-mime';
+import { INBOX_PARSE_OPTIONS } from '../core/inbox-classify.js';
 
 export type ParsedMail = { ok: true; email: Email; truncated: boolean } | { ok: false; problem: string };
 
@@ -31,7 +32,7 @@ export async function parseMail(raw: Buffer): Promise<ParsedMail> {
   }
   let email: Email;
   try {
-    email = await PostalMime.parse(input);
+    email = await PostalMime.parse(input, INBOX_PARSE_OPTIONS);
   } catch (err) {
     return { ok: false, problem: `the message could not be parsed: ${(err as Error).message}` };
   }

@@ -159,6 +159,15 @@ describe('bulletin inbox: what came back after a send', () => {
     const moving = await bulletin(['inbox', campaign, '--from', folder, '--move-to', 'Done']);
     expect(moving.code).toBe(2);
     expect(moving.stderr).toMatch(/IMAP folders and Maildirs/);
+    // an mbox with junk before the first message and its last message cut off: what can be read is
+    const whole = await buildReply({ from: 'head@oakfield.example.org', to: 'comms@example.org', inReplyTo: '<x@example.org>', subject: 'Statement', text: 'Thanks.' });
+    const mbox = path.join(campaign, '..', 'damaged.mbox');
+    await writeFile(mbox, Buffer.concat([Buffer.from('garbage before the first message\n'), toMbox([whole, whole]).subarray(0, -40)]));
+    const damaged = await bulletin(['inbox', campaign, '--from', mbox]);
+    expect(damaged.stderr).not.toMatch(STACK_TRACE);
+    expect(damaged.code, damaged.stderr).toBe(0);
+    expect(damaged.stdout).toMatch(/2 messages read/);
+    expect(damaged.stdout).toMatch(/before the first/i);
   });
 });
 

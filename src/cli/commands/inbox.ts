@@ -56,7 +56,7 @@ export async function inboxCommand(dir: string, options: InboxOptions): Promise<
   }
 
   if (options.json) {
-    printJson({ source: result.source, messages: result.messages, summary: result.summary, changed: result.changed });
+    printJson({ source: result.source, messages: result.messages, summary: result.summary, changed: result.changed, problems: result.problems });
     return EXIT.ok;
   }
   printSummary(result);
@@ -89,6 +89,7 @@ function printSummary(result: InboxResult): void {
   }
   const unreadable = result.messages.filter((m) => m.recorded === 'unreadable');
   for (const m of unreadable.slice(0, 10)) out(chalk.yellow(`  could not read ${m.source}: ${m.note ?? 'unreadable'}`));
+  for (const problem of result.problems) out(chalk.yellow(`  ${problem}`));
   if (result.changed.seen > 0) out(`Marked ${plural(result.changed.seen, 'message')} as seen.`);
   if (result.changed.moved > 0) out(`Moved ${plural(result.changed.moved, 'message')}.`);
   if (summary.new > 0) out(`\n\`bulletin status\` shows each recipient's outcome; \`bulletin suppress add --from-run latest\` adds hard bounces, complaints and unsubscribe requests to the suppression list.`);
