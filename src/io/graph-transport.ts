@@ -24,7 +24,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { OutgoingMessage } from '../core/outgoing.js';
-import { TransportUrlError, type DeliveryOutcome, type DeliveryTransport } from './transport.js';
+import { TLS_SYSTEM_ERROR, TransportUrlError, type DeliveryOutcome, type DeliveryTransport } from './transport.js';
 
 export interface AccessTokenSource {
   /** A bearer token for Graph; `renew: true` after Graph refused the last one (skip any cache). */
@@ -289,6 +289,8 @@ export function openGraphTransport(options: GraphTransportOptions): DeliveryTran
         if (result.kind !== 'response' && result.kind !== 'failed') return result;
         if (result.kind === 'failed') {
           const reason = scrub(describeFailure(result.error));
+          // A certificate Graph's host does not pass will not pass on the next try either.
+          if (isTlsError(result.error)) return { kind: 'fatal', reason: 'connection', response: `cannot connect securely to Microsoft Graph at ${base.origin}: ${reason}` };
           return result.written
             ? { kind: 'uncertain', response: `${reason} (after the whole request was sent, before Microsoft Graph answered)` }
             : { kind: 'temporary', response: `${reason} (before the whole request was sent)` };
@@ -304,7 +306,10 @@ export function openGraphTransport(options: GraphTransportOptions): DeliveryTran
       try {
         const result = await withToken('GET', `${userPath}/mailboxSettings`);
         if (result.kind !== 'response' && result.kind !== 'failed') return result;
-        if (result.kind === 'failed') return { kind: 'fatal', reason: 'connection', response: scrub(`cannot reach Microsoft Graph at ${base.origin}: ${describeFailure(result.error)}`) };
+        if (result.kind === 'failed') {
+          const how = isTlsError(result.error) ? 'cannot connect securely to' : 'cannot reach';
+          return { kind: 'fatal', reason: 'connection', response: scrub(`${how} Microsoft Graph at ${base.origin}: ${describeFailure(result.error)}`) };
+        }
         if (result.status === 200) return undefined;
         // Reading the mailbox's settings needs MailboxSettings.Read, which a sender need not have:
         // with Mail.Send alone this read is refused (403) and sending still works. The read is
@@ -367,6 +372,10 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function isTlsError(error: Error): boolean {
+  return TLS_SYSTEM_ERROR.test((error as NodeJS.ErrnoException).code ?? '');
 }
 
 function describeFailure(error: Error): string {

@@ -173,7 +173,7 @@ const AUTH_ERRORS = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2']);
 /** Settings problems: retrying the same settings gets the same error. */
 const CONFIG_ERRORS = new Set(['ETLS', 'EDNS', 'ECONFIG', 'EPROXY', 'EREQUIRETLS']);
 /** Certificate and TLS protocol errors surface as ESOCKET with Node's own code kept in originalCode. */
-const TLS_SYSTEM_ERROR = /^(ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT|UNABLE_TO_(GET|VERIFY)_)/;
+export const TLS_SYSTEM_ERROR = /^(ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT|UNABLE_TO_(GET|VERIFY)_)/;
 
 /**
  * Maps a nodemailer error to an outcome. `handedOver`: whether the whole message stream was

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -335,6 +336,29 @@ describe('Microsoft Graph transport: timeouts, verify and settings', () => {
     const outcome = await graph.verify();
     expect(outcome).toMatchObject({ kind: 'fatal', reason: 'connection', response: expect.stringMatching(/^cannot reach Microsoft Graph at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/) as string });
     fake = await startFakeGraph(); // for afterEach
+  });
+
+  it('https with a private CA given in tls.ca; without it, a connection problem that stops the run', async () => {
+    // a throwaway certificate for 127.0.0.1, made by openssl in this test's folder
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const key = await readFile(join(dir, 'key.pem'), 'utf8');
+    const cert = await readFile(join(dir, 'cert.pem'), 'utf8');
+    const secure = await startFakeGraph({ tokens: [TOKEN_1], tls: { key, cert } });
+    const trusted = openGraphTransport({ graphHost: secure.url, mailbox: MAILBOX, tokens: tokenSource(), concurrency: 2, tls: { ca: cert } });
+    const untrusted = openGraphTransport({ graphHost: secure.url, mailbox: MAILBOX, tokens: tokenSource(), concurrency: 2 });
+    try {
+      const [message] = await buildMessages(1);
+      expect(await trusted.verify()).toBeUndefined();
+      expect(await trusted.deliver(message!)).toMatchObject({ kind: 'sent', code: 202 });
+      expect(secure.accepted[0]!.raw.equals(message!.raw)).toBe(true);
+      expect(await untrusted.verify()).toMatchObject({ kind: 'fatal', reason: 'connection', response: expect.stringMatching(/^cannot connect securely to Microsoft Graph at https:\/\/127\.0\.0\.1:\d+: .*(SELF_SIGNED|self-signed)/) as string });
+      expect(await untrusted.deliver(message!)).toMatchObject({ kind: 'fatal', reason: 'connection' });
+      expect(secure.accepted).toHaveLength(1);
+    } finally {
+      await trusted.close();
+      await untrusted.close();
+      await secure.close();
+    }
   });
 
   it('the Graph host must be https (http only for this machine)', () => {

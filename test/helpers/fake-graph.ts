@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
 
 export type GraphBehaviour =
@@ -70,7 +71,14 @@ export interface FakeGraph {
 
 export const GRAPH_BODY_LIMIT = 4 * 1024 * 1024;
 
-export async function startFakeGraph(options: { tokens?: string[]; mailboxes?: string[] } = {}): Promise<FakeGraph> {
+export interface FakeGraphOptions {
+  tokens?: string[];
+  mailboxes?: string[];
+  /** Serve HTTPS with this key and certificate (PEM), like the real Graph. */
+  tls?: { key: string; cert: string };
+}
+
+export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<FakeGraph> {
   const queue: GraphBehaviour[] = [];
   const sockets = new Set<Socket>();
   let open = 0;
@@ -97,7 +105,7 @@ export async function startFakeGraph(options: { tokens?: string[]; mailboxes?: s
       }),
   };
 
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const startedAt = Date.now();
     const requestId = randomUUID();
     const clientRequestId = single(req.headers['client-request-id']);
@@ -186,7 +194,8 @@ export async function startFakeGraph(options: { tokens?: string[]; mailboxes?: s
       if (fake.answerDelayMs > 0) setTimeout(accept, fake.answerDelayMs);
       else accept();
     });
-  });
+  };
+  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler) : http.createServer(handler);
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -195,7 +204,7 @@ export async function startFakeGraph(options: { tokens?: string[]; mailboxes?: s
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  fake.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  fake.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return fake;
 }
 
