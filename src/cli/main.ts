@@ -132,6 +132,24 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     );
 
   program
+    .command('check-transport')
+    .description('connect and sign in to the transport send would use, send nothing, and say plainly what is wrong')
+    .argument('[dir]', 'campaign folder', '.')
+    .option('--transport <url>', 'check this transport instead (default: BULLETIN_TRANSPORT, .env, then bulletin.json\'s "transport")')
+    .option('--json', 'print {ok, transport, steps, problem, fix, reply} as JSON on stdout')
+    .addHelpText(
+      'after',
+      examples([
+        'bulletin check-transport',
+        'BULLETIN_TRANSPORT=microsoft365 bulletin check-transport my-campaign',
+        'bulletin check-transport --transport graph --json',
+      ]) + '\nSign-in settings come from the environment or the campaign\'s .env file (see `bulletin send --help`).\nExit codes: 0 ready, 1 not ready (with what to do), 2 could not start.\n',
+    )
+    .action((dir: string, options: object) =>
+      run(async () => (await import('./commands/check-transport.js')).checkTransportCommand(dir, options)),
+    );
+
+  program
     .command('status')
     .description('summarise a run from its manifest: counts, failures with the server reply, uncertain recipients')
     .argument('[dir]', 'campaign folder', '.')

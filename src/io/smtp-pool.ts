@@ -17,12 +17,14 @@ import type { Readable } from 'node:stream';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { SMTPConnectionOptions, SMTPConnectionSendInfo, SMTPEnvelope } from 'nodemailer/lib/smtp-connection';
 import type MimeNode from 'nodemailer/lib/mime-node';
+import type XOAuth2 from 'nodemailer/lib/xoauth2';
 
 export interface SmtpPoolOptions {
   /** Connections open at once, at most. */
   size: number;
   connection: SMTPConnectionOptions;
-  auth?: { user: string; pass: string };
+  /** A password, or OAuth2 (XOAUTH2) with nodemailer's XOAuth2 asked for a token per new connection. */
+  auth?: { user: string; pass: string } | { user: string; oauth2: XOAuth2 };
 }
 
 type SendInfo = SMTPConnectionSendInfo;
@@ -144,7 +146,11 @@ export class SmtpPool {
           return;
         }
         const auth = this.options.auth;
-        if (auth && connection.allowsAuth) connection.login({ user: auth.user, credentials: auth }, (loginError) => settle(loginError));
+        if (auth && 'oauth2' in auth) {
+          // a token must never go to a server that offers no sign-in (or in the clear: requireTLS)
+          if (!connection.allowsAuth) settle(Object.assign(new Error('The server offers no sign-in (AUTH) on this connection'), { code: 'EAUTH', command: 'AUTH' }));
+          else connection.login({ user: auth.user, oauth2: auth.oauth2 }, (loginError) => settle(loginError));
+        } else if (auth && connection.allowsAuth) connection.login({ user: auth.user, credentials: auth }, (loginError) => settle(loginError));
         else settle();
       });
     });
