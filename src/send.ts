@@ -69,8 +69,10 @@ export interface SendSummary {
   transportSource?: string;
   concurrency: number;
   rate?: string;
-  /** The provider's published limits, when they set the pace. */
-  limits?: { service: string; basis: string };
+  /** The provider's published limits; `paced`: they set the rate (nothing else did). */
+  limits?: { service: string; basis: string; paced: boolean; rate: string };
+  /** The rate asked for is faster than the provider allows. */
+  rateWarning?: string;
   /** The campaign is larger than the provider's daily limit: how to split it, or what to use instead. */
   dailyLimit?: { days: number; advice: string };
   /** What the transport check did before the question (providers only). */
@@ -170,7 +172,11 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
   else if (settings.rate) summary.rate = formatRate(settings.rate);
   if (fromSettings) summary.transportSource = 'bulletin.json';
   if (limits) {
-    summary.limits = { service: limits.service, basis: limits.basis };
+    const paced = request.rate === undefined && campaign.config.send.rate === undefined;
+    summary.limits = { service: limits.service, basis: limits.basis, paced, rate: formatRate(limits.rate) };
+    if (!paced && settings.rate && settings.rate.count / settings.rate.periodMs > limits.rate.count / limits.rate.periodMs) {
+      summary.rateWarning = `${summary.rate ?? formatRate(settings.rate)} is faster than ${limits.service} allows (${formatRate(limits.rate)}): it will slow down or refuse messages; leave --rate and send.rate unset to use its limit`;
+    }
     if (!testTo) {
       const sentAt = (run?.records ?? []).filter((r) => r.state === 'sent').map((r) => r.at);
       const plan = dailyPlan(toSend, limits.dailyRecipients, countSince(sentAt, request.now().getTime()));

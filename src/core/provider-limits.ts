@@ -94,13 +94,18 @@ export function countSince(sentAt: Iterable<string>, now: number): number {
 
 /** One plain paragraph for the send summary: how many days, how to split, or what else to use. */
 export function describeDailyPlan(plan: DailyPlan, toSend: number, limits: ProviderLimits): string {
-  const already = plan.sentLastDay > 0 ? `; ${plan.sentLastDay} already went from this mailbox in the last 24 hours` : '';
+  const already = plan.sentLastDay > 0 ? `; ${count(plan.sentLastDay)} already went from this mailbox in the last 24 hours` : '';
   const start =
     plan.today > 0
-      ? `send ${plan.today} today with \`bulletin send --limit ${plan.today}\`, then \`bulletin send --resume --limit ${plan.limit}\` once a day`
+      ? `send ${count(plan.today)} today with \`bulletin send --limit ${plan.today}\`, then \`bulletin send --resume --limit ${plan.limit}\` once a day`
       : `nothing more can go today; from tomorrow run \`bulletin send --resume --limit ${plan.limit}\` once a day`;
   return (
-    `${limits.service} accepts ${plan.limit.toLocaleString('en-GB')} recipients a day from one mailbox, and this send has ${toSend.toLocaleString('en-GB')}${already}: ` +
+    `${limits.service} accepts ${count(plan.limit)} recipients a day from one mailbox, and this send has ${count(toSend)}${already}: ` +
     `that takes ${plan.days} days. To split it, ${start}. Or use ${limits.relay}.`
   );
+}
+
+/** 10,000 (without toLocaleString, which loads ICU's data). */
+function count(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 }

@@ -28,21 +28,19 @@ afterEach(async () => {
 
 async function fakes(options: { expiresIn?: number; lifetimeMs?: number; messagesPerConnection?: number; accepts?: (token: string, entra: FakeEntra, sink: () => SmtpSink) => boolean; refuse?: () => string | undefined } = {}) {
   const entra = await startFakeEntra({ tenant: TENANT, clientId: CLIENT_ID, secret: SECRET, certificate: cert.certificate, ...(options.expiresIn ? { expiresIn: options.expiresIn } : {}), ...(options.lifetimeMs ? { lifetimeMs: options.lifetimeMs } : {}) });
-  let sinkRef: SmtpSink | undefined;
   const sink = await startSmtpSink({
     xoauth2: {
-      accepts: (token) => (options.accepts ? options.accepts(token, entra, () => sinkRef!) : entra.accepts(token, OUTLOOK)),
+      accepts: (token) => (options.accepts ? options.accepts(token, entra, () => sink) : entra.accepts(token, OUTLOOK)),
       ...(options.refuse ? { refuse: options.refuse } : {}),
     },
     ...(options.messagesPerConnection ? { messagesPerConnection: options.messagesPerConnection } : {}),
   });
-  sinkRef = sink;
   cleanup.push(() => entra.close(), () => sink.close());
   return { entra, sink };
 }
 
-async function campaignWith(rows: number, env: Record<string, string>): Promise<string> {
-  const campaign = await exampleCampaign({ settings: { requireApproval: false }, recipients: schoolRows(rows) });
+async function campaignWith(rows: number, env: Record<string, string>, settings: Record<string, unknown> = {}): Promise<string> {
+  const campaign = await exampleCampaign({ settings: { requireApproval: false, ...settings }, recipients: schoolRows(rows) });
   cleanup.push(() => rm(path.dirname(campaign), { recursive: true, force: true }));
   await writeFile(path.join(campaign, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   return campaign;
@@ -89,6 +87,7 @@ describe('sending from Microsoft 365 with OAuth2 (XOAUTH2)', () => {
     expect(result.stderr).toContain(`transport    microsoft365 (127.0.0.1:${sink.port}, app 1234abcd…, tenant contoso…)`);
     expect(result.stderr).toContain('got an access token from Microsoft Entra');
     expect(entra.issued.length).toBeGreaterThanOrEqual(2);
+    expect(result.stderr).toContain("4/sec is faster than Exchange Online allows (30/min)");
 
     const received = sink.received.map((m) => m.to[0]!).sort();
     expect(received).toHaveLength(12);
@@ -191,7 +190,8 @@ describe('bulletin check-transport', () => {
 
   it('warns before sending when the campaign is larger than Exchange Online allows in a day', async () => {
     const { entra, sink } = await fakes();
-    const campaign = await campaignWith(10_001, microsoftEnv(entra, sink, { BULLETIN_CLIENT_SECRET: SECRET }));
+    // the example's send.rate (10/sec) removed: the provider's limit sets the pace
+    const campaign = await campaignWith(10_001, microsoftEnv(entra, sink, { BULLETIN_CLIENT_SECRET: SECRET }), { send: { concurrency: 5 } });
     // no --yes and no terminal: the summary is shown, then send refuses to go on
     const result = await bulletin(['send', campaign]);
     expect(result.code).toBe(2);

@@ -93,7 +93,8 @@ function printSummary(s: SendSummary, source: string): void {
   log(`  transport    ${s.transport} ${chalk.dim(`(from ${source})`)}`);
   if (outbox) log(chalk.yellow('               outbox: messages are written as .eml files; nothing leaves this machine'));
   for (const step of s.checked ?? []) log(`               ${chalk.green('✔')} ${step}`);
-  log(`  pace         ${s.concurrency} at once${s.rate ? `, at most ${s.rate}` : ''}${s.limits && s.rate ? ` (${s.limits.service}'s limit)` : ''}; about ${formatDuration(s.estimatedSeconds)}`);
+  log(`  pace         ${s.concurrency} at once${s.rate ? `, at most ${s.rate}` : ''}${s.limits?.paced ? ` (${s.limits.service}'s limit)` : ''}; about ${formatDuration(s.estimatedSeconds)}`);
+  if (s.rateWarning) log(chalk.yellow(`  note         ${s.rateWarning}`));
   if (s.dailyLimit) log(chalk.yellow(`  daily limit  ${s.dailyLimit.advice}`));
   if (s.approval) log(`  approved by  ${s.approval.by} on ${s.approval.at}`);
   if (s.uncertain.length > 0 && s.skipped.uncertain > 0) {
