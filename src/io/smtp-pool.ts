@@ -25,6 +25,12 @@ export interface SmtpPoolOptions {
   connection: SMTPConnectionOptions;
   /** A password, or OAuth2 (XOAUTH2) with nodemailer's XOAuth2 asked for a token per new connection. */
   auth?: { user: string; pass: string } | { user: string; oauth2: XOAuth2 };
+  /**
+   * Close a connection this long after it signed in, instead of reusing it (ms). For OAuth2: a
+   * session signed in with a token should not outlive the token by much, so a send of several
+   * hours signs in again with a fresh one.
+   */
+  maxAgeMs?: number;
 }
 
 type SendInfo = SMTPConnectionSendInfo;
@@ -42,6 +48,8 @@ export class SmtpPool {
   /** Connections sending a message, with how to fail that message if the connection just ends. */
   private readonly busy = new Map<SMTPConnection, (error: Error) => void>();
   private readonly waiting: (() => void)[] = [];
+  /** When each connection was opened (for maxAgeMs). */
+  private readonly openedAt = new Map<SMTPConnection, number>();
   private closed = false;
 
   constructor(
@@ -114,6 +122,7 @@ export class SmtpPool {
   private connect(): Promise<SMTPConnection> {
     const connection = new this.classes.SMTPConnection(this.options.connection);
     this.live.add(connection);
+    this.openedAt.set(connection, Date.now());
     return new Promise<SMTPConnection>((resolve, reject) => {
       let ready = false;
       const settle = (error?: Error | null): void => {
@@ -161,12 +170,18 @@ export class SmtpPool {
       this.discard(connection);
       return;
     }
+    const age = Date.now() - (this.openedAt.get(connection) ?? Date.now());
+    if (this.options.maxAgeMs !== undefined && age >= this.options.maxAgeMs) {
+      this.discard(connection, true);
+      return;
+    }
     this.idle.push(connection);
     this.waiting.shift()?.();
   }
 
   private discard(connection: SMTPConnection, politely = false): void {
     if (!this.live.delete(connection)) return;
+    this.openedAt.delete(connection);
     const at = this.idle.indexOf(connection);
     if (at !== -1) this.idle.splice(at, 1);
     if (politely) connection.quit();

@@ -140,7 +140,7 @@ export async function resolveTransport(url: string, context: SignInContext): Pro
   // Graph's scope is its own host's, except for a loopback test server standing in for it
   const graphScope = isLoopback(new URL(graphOrigin).hostname) ? `https://${GRAPH_HOST}/.default` : `${graphOrigin}/.default`;
   const tokens = microsoftTokenSource(
-    { tenant, clientId, ...(certificate ? { certificate } : { secret: secret! }), authorityHost, scope: provider === 'graph' ? graphScope : OUTLOOK_SCOPE },
+    { tenant, clientId, ...(certificate ? { certificate } : { secret: secret! }), authorityHost, scope: provider === 'graph' ? graphScope : outlookScope(spec) },
     scrubber,
   );
   const account = `app ${abbreviate(clientId)}, tenant ${abbreviate(tenant)}`;
@@ -183,6 +183,16 @@ async function locate(file: string, dir: string, name: string): Promise<string> 
     if (await access(candidate).then(() => true, () => false)) return candidate;
   }
   throw new SignInSetupError(`${name} names ${file}, which does not exist`, 'give the full path of the file, or a path relative to the campaign folder');
+}
+
+/**
+ * Exchange's token audience follows its SMTP host: smtp.office365.com → outlook.office365.com,
+ * and for a national cloud smtp.office365.us → outlook.office365.us. Any other host (a relay, a
+ * test server) keeps the global one.
+ */
+function outlookScope(spec: TransportSpec): string {
+  const cloud = spec.kind === 'oauth-smtp' ? /^smtp\.(office365\.[a-z.]+)$/i.exec(spec.host)?.[1] : undefined;
+  return cloud ? `https://outlook.${cloud.toLowerCase()}/.default` : OUTLOOK_SCOPE;
 }
 
 /** `graph.microsoft.us` → https://graph.microsoft.us; http:// only for loopback (tests). */

@@ -198,6 +198,8 @@ export interface OpenTransportOptions {
   tls?: { rejectUnauthorized?: boolean; ca?: string };
   /** For microsoft365, google and graph: how to get tokens, for which mailbox. */
   signIn?: TransportSignIn;
+  /** OAuth2 SMTP: sign in again on a new connection after this long (ms); mainly for tests. */
+  connectionMaxAgeMs?: number;
 }
 
 export interface TransportSignIn {
@@ -215,7 +217,7 @@ export async function openTransport(spec: TransportSpec, options: OpenTransportO
   if (spec.kind === 'outbox') return openOutbox(spec.dir, sign);
   if (spec.kind === 'smtp') {
     const auth = spec.user !== undefined ? { user: spec.user, pass: spec.pass ?? '' } : undefined;
-    return openSmtp(spec, describeTransport(spec), auth, options, sign, secretScrubber(spec.pass));
+    return openSmtp(spec, describeTransport(spec), auth, options, sign, secretScrubber(spec.pass), undefined);
   }
   const signIn = options.signIn;
   if (!signIn) throw new Error(`the ${spec.kind} transport needs sign-in settings`);
@@ -234,8 +236,11 @@ export async function openTransport(spec: TransportSpec, options: OpenTransportO
       );
     },
   });
-  return openSmtp(spec, describeTransport(spec), { user: signIn.mailbox, oauth2 }, options, sign, scrub);
+  return openSmtp(spec, describeTransport(spec), { user: signIn.mailbox, oauth2 }, options, sign, scrub, options.connectionMaxAgeMs ?? OAUTH_CONNECTION_MAX_AGE_MS);
 }
+
+/** Tokens live about an hour: sign in again on a new connection well before that. */
+const OAUTH_CONNECTION_MAX_AGE_MS = 40 * 60_000;
 
 /**
  * The Microsoft Graph transport (graph-transport.ts) is loaded only when used, and this is the
@@ -243,7 +248,12 @@ export async function openTransport(spec: TransportSpec, options: OpenTransportO
  */
 async function openGraph(signIn: TransportSignIn, options: OpenTransportOptions): Promise<DeliveryTransport> {
   // INTEGRATION: once graph-transport.ts is merged, this may become a typed `import('./graph-transport.js')`.
-  const module = (await import(GRAPH_TRANSPORT_MODULE)) as { openGraphTransport(options: GraphTransportOptions): DeliveryTransport };
+  let module: { openGraphTransport(options: GraphTransportOptions): DeliveryTransport };
+  try {
+    module = (await import(GRAPH_TRANSPORT_MODULE)) as typeof module;
+  } catch {
+    throw new TransportUrlError('the Microsoft Graph transport is not part of this build of bulletin: use microsoft365 (SMTP) for now');
+  }
   const graphOptions: GraphTransportOptions = { graphHost: signIn.graphHost, mailbox: signIn.mailbox, tokens: signIn.tokens, concurrency: options.concurrency };
   if (options.tls?.ca !== undefined) graphOptions.tls = { ca: options.tls.ca };
   return module.openGraphTransport(graphOptions);
@@ -345,6 +355,7 @@ async function openSmtp(
   options: OpenTransportOptions,
   sign: Signer,
   scrub: (text: string) => string,
+  maxAgeMs: number | undefined,
 ): Promise<DeliveryTransport> {
   const [{ default: SMTPConnection }, { default: MimeNode }, { SmtpPool }] = await Promise.all([
     import('nodemailer/lib/smtp-connection'),
@@ -367,6 +378,7 @@ async function openSmtp(
         ...(options.tls ? { tls: options.tls } : {}),
       },
       ...(auth ? { auth } : {}),
+      ...(maxAgeMs !== undefined ? { maxAgeMs } : {}),
     },
   );
 
