@@ -76,6 +76,16 @@ export async function loadCampaign(dirArg: string): Promise<LoadResult> {
   return { campaign, diagnostics };
 }
 
+/** Only bulletin.json, for commands that need the settings and nothing else (check-transport). */
+export async function loadCampaignConfig(dirArg: string): Promise<{ dir: string; config?: Config; diagnostics: Diagnostic[] }> {
+  const dir = path.resolve(dirArg);
+  await requireDirectory(dir, dirArg);
+  const initCommand = dirArg === '.' ? 'bulletin init' : `bulletin init ${dirArg}`;
+  const configText = await readText(path.join(dir, CONFIG_FILE), CONFIG_FILE, `run \`${initCommand}\` to create an example campaign, or cd into your campaign folder`);
+  const { config, diagnostics } = parseConfig(configText, CONFIG_FILE);
+  return config ? { dir, config, diagnostics } : { dir, diagnostics };
+}
+
 async function requireDirectory(dir: string, shown: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
   if (!info) throw new CampaignError(`campaign folder "${shown}" does not exist`, 'run `bulletin init <folder>` to create one');
