@@ -6,7 +6,8 @@ import { error, sortDiagnostics, countBySeverity, warning, type Diagnostic } fro
 import { composeMessage, type AttachmentData, type MessageInput } from './core/message.js';
 import { parseSuppressionList } from './core/suppression.js';
 import { compileTemplate, type CompiledTemplate, type RenderedContent, type VariableUse } from './core/template.js';
-import { checkRenderedMessage, checkSize, GMAIL_CLIP_BYTES } from './core/checks.js';
+import { checkOneClickUnsubscribe, checkRenderedMessage, checkSize, GMAIL_CLIP_BYTES } from './core/checks.js';
+import { CONFIG_FILE, settingPosition } from './core/config.js';
 import { cutRecipients, type CsvRecords, type RecipientRow } from './core/recipients.js';
 import { describeIoError, loadCampaign, type Campaign } from './io/campaign.js';
 import { openMjmlCompiler, takeStartedMjmlCompiler } from './io/mjml-worker.js';
@@ -131,6 +132,7 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
     // Still check every recipient row, so the user sees all problems at once.
     const summary = await forEachRecipient(campaign, diagnostics, () => {}, csv);
     result.rows = summary.rows;
+    checkListSize(campaign, result);
     return finish(result);
   }
   const renderer = new RowRenderer(campaign, template, diagnostics, { html: options.html ?? true, text: options.text ?? true });
@@ -156,7 +158,19 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
       warning(campaign.recipients.path, lines[0], `${describeLines(lines)} ${lines.length === 1 ? 'is' : 'are'} on the suppression list (${campaign.config.suppress}) and will not be mailed`),
     );
   }
+  checkListSize(campaign, result);
   return finish(result);
+}
+
+/** Checks that depend on how many recipients will be mailed (rows less the suppressed ones). */
+function checkListSize(campaign: Campaign, result: PlanResult): void {
+  const oneClick = oneClickUnsubscribeWarning(campaign, result.rows - result.suppressed.length);
+  if (oneClick) result.diagnostics.push(oneClick);
+}
+
+export function oneClickUnsubscribeWarning(campaign: Campaign, recipients: number): Diagnostic | undefined {
+  const at = campaign.config.unsubscribe ? settingPosition(campaign.configText, ['unsubscribe']) : undefined;
+  return checkOneClickUnsubscribe(campaign.config, recipients, CONFIG_FILE, at);
 }
 
 function finish(result: PlanResult): PlanResult {

@@ -15,7 +15,8 @@ import { createRun, listRuns, readManifest, runDir, summarizeManifest, writeRunI
 import { toolVersion } from './io/package-info.js';
 import { describeTransport, openTransport, parseTransport, TransportUrlError, type TransportSpec } from './io/transport.js';
 import { readFile } from 'node:fs/promises';
-import { buildMessageBytes, planMessages, prepareCampaign, type PlanResult, type PreparedCampaign } from './plan.js';
+import type { Diagnostic } from './core/diagnostics.js';
+import { buildMessageBytes, oneClickUnsubscribeWarning, planMessages, prepareCampaign, type PlanResult, type PreparedCampaign } from './plan.js';
 import { rowHash } from './preview.js';
 
 export interface SendRequest {
@@ -61,6 +62,8 @@ export interface SendSummary {
   rate?: string;
   estimatedSeconds: number;
   approval?: ApprovalRecord;
+  /** Warnings to show with the summary, before the question (validate lists them all). */
+  warnings: Diagnostic[];
 }
 
 export type SendResult =
@@ -141,7 +144,10 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
     transport: describeTransport(spec),
     concurrency: settings.concurrency,
     estimatedSeconds: estimateSeconds(toSend, settings.rate, spec, settings.concurrency),
+    warnings: [],
   };
+  const oneClick = testTo ? undefined : oneClickUnsubscribeWarning(campaign, plan.rows - plan.suppressed.length);
+  if (oneClick) summary.warnings.push(oneClick);
   if (campaign.config.send.rate || request.rate) summary.rate = request.rate ?? campaign.config.send.rate;
   if (approval) summary.approval = approval;
   if (toSend === 0) return { kind: 'nothing-to-do', summary };

@@ -18,6 +18,8 @@ export interface TextFile {
 export interface Campaign {
   dir: string;
   config: Config;
+  /** bulletin.json as read, to point at a setting's line. */
+  configText: string;
   template: TextFile;
   /** Language code → message.<lang>.mjml */
   variants: Record<string, TextFile>;
@@ -71,7 +73,7 @@ export async function loadCampaign(dirArg: string): Promise<LoadResult> {
   }
   const recipients = await readRecipients(dir, config.recipients, diagnostics);
   if (!template || !recipients) return { config, diagnostics };
-  const campaign: Campaign = { dir, config, template, variants, partials, recipients, attachmentFiles };
+  const campaign: Campaign = { dir, config, configText, template, variants, partials, recipients, attachmentFiles };
   if (textTemplate) campaign.textTemplate = textTemplate;
   return { campaign, diagnostics };
 }

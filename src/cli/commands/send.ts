@@ -108,6 +108,10 @@ function printSummary(s: SendSummary, source: string): void {
   if (outbox) log(chalk.yellow('               outbox: messages are written as .eml files; nothing leaves this machine'));
   log(`  pace         ${s.concurrency} at once${s.rate ? `, at most ${s.rate}` : ''}; about ${formatDuration(s.estimatedSeconds)}`);
   if (s.approval) log(`  approved by  ${s.approval.by} on ${s.approval.at}`);
+  if (s.warnings.length > 0) {
+    log('');
+    printDiagnostics(s.warnings, log);
+  }
   if (s.uncertain.length > 0 && s.skipped.uncertain > 0) {
     log(chalk.yellow(`  ${plural(s.uncertain.length, 'recipient')} uncertain (the server may have accepted them); not resent without --resend-uncertain:`));
     for (const u of s.uncertain.slice(0, 10)) log(`    ${u.email} (line ${u.line})`);
