@@ -60,6 +60,8 @@ export interface SendSummary {
   transport: string;
   concurrency: number;
   rate?: string;
+  /** False for the outbox: files on this machine are written as fast as they are made, whatever the rate. */
+  paced: boolean;
   estimatedSeconds: number;
   approval?: ApprovalRecord;
   /** Warnings to show with the summary, before the question (validate lists them all). */
@@ -113,7 +115,7 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
   const spec = resolveOutbox(requestedSpec, campaign.dir, runDir(campaign.dir, runId));
   const previous = run ? foldManifest(run.records) : new Map<string, ManifestRecord>();
 
-  const settings = deliverySettings(prepared, request);
+  const settings = deliverySettings(prepared, request, spec);
   const resumeOptions = { retryFailed: request.retryFailed ?? false, resendUncertain: request.resendUncertain ?? false };
   const skipped = { sent: 0, failed: 0, uncertain: 0 };
   // Without rows there is no run to resume: every recipient is to be sent.
@@ -143,6 +145,7 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
     subject: testTo ? `[TEST] ${firstSubject}` : firstSubject,
     transport: describeTransport(spec),
     concurrency: settings.concurrency,
+    paced: spec.kind !== 'outbox',
     estimatedSeconds: estimateSeconds(toSend, settings.rate, spec, settings.concurrency),
     warnings: [],
   };
@@ -267,14 +270,15 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
 /** runDelivery's options, with the rate already parsed (the estimate needs it as numbers). */
 type DeliverySettings = DeliveryOptions & { rate?: Rate };
 
-function deliverySettings(prepared: PreparedCampaign, request: SendRequest): DeliverySettings {
+/** The rate is checked whatever the transport, but applies only to what leaves the machine: never to the outbox's files. */
+function deliverySettings(prepared: PreparedCampaign, request: SendRequest, spec: TransportSpec): DeliverySettings {
   const send = prepared.campaign.config.send;
   const concurrency = request.concurrency ?? send.concurrency;
   const rateText = request.rate ?? send.rate;
   const rate = rateText === undefined ? undefined : parseRate(rateText);
   if (rateText !== undefined && !rate) throw new CampaignError(`cannot read the rate "${rateText}"`, 'write it as 10/sec, 600/min or 5000/hour');
   const settings: DeliverySettings = { concurrency, retries: send.retries, maxConsecutiveFailures: send.maxConsecutiveFailures };
-  if (rate) settings.rate = rate;
+  if (rate && spec.kind !== 'outbox') settings.rate = rate;
   if (send.perDomain !== undefined) settings.perDomain = send.perDomain;
   return settings;
 }

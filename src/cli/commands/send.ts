@@ -106,7 +106,8 @@ function printSummary(s: SendSummary, source: string): void {
   log(`  subject      ${s.subject}`);
   log(`  transport    ${s.transport} ${chalk.dim(`(from ${source})`)}`);
   if (outbox) log(chalk.yellow('               outbox: messages are written as .eml files; nothing leaves this machine'));
-  log(`  pace         ${s.concurrency} at once${s.rate ? `, at most ${s.rate}` : ''}; about ${formatDuration(s.estimatedSeconds)}`);
+  if (s.paced) log(`  pace         ${s.concurrency} at once${s.rate ? `, at most ${s.rate}` : ''}; about ${formatDuration(s.estimatedSeconds)}`);
+  else log(`  pace         not paced: outbox (files on this machine)${s.rate ? `; ${s.rate} applies only to mail that leaves it` : ''}; about ${formatDuration(s.estimatedSeconds)}`);
   if (s.approval) log(`  approved by  ${s.approval.by} on ${s.approval.at}`);
   if (s.warnings.length > 0) {
     log('');
