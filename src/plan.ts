@@ -6,9 +6,10 @@ import { error, sortDiagnostics, countBySeverity, warning, type Diagnostic } fro
 import { composeMessage, type AttachmentData, type MessageInput } from './core/message.js';
 import { parseSuppressionList } from './core/suppression.js';
 import { compileTemplate, type CompiledTemplate, type RenderedContent, type VariableUse } from './core/template.js';
-import { checkRenderedMessage, checkSize, GMAIL_CLIP_BYTES } from './core/checks.js';
+import { checkOneClickUnsubscribe, checkRenderedMessage, checkSize, GMAIL_CLIP_BYTES } from './core/checks.js';
+import { CONFIG_FILE, settingPosition } from './core/config.js';
 import { cutRecipients, type CsvRecords, type RecipientRow } from './core/recipients.js';
-import { describeIoError, loadCampaign, type Campaign } from './io/campaign.js';
+import { describeIoError, loadCampaign, type Campaign, type ReadRecipients } from './io/campaign.js';
 import { openMjmlCompiler, takeStartedMjmlCompiler } from './io/mjml-worker.js';
 import { parseInWorker, WORKER_FROM_CHARS } from './io/csv-worker.js';
 import { attachmentNames, forEachRecipient } from './campaign-recipients.js';
@@ -80,19 +81,46 @@ export interface PrepareOptions {
    * so that parsing runs beside the compile and the row checks (validate).
    */
   csvInWorker?: boolean;
+  /** What `preview --watch` keeps between rounds: the recipients file and the compiled template, when their files did not change. */
+  reuse?: CampaignReuse;
+}
+
+export interface CampaignReuse {
+  recipients?: ReadRecipients;
+  template?: { template: CompiledTemplate; diagnostics: Diagnostic[] };
+  /** Called with what was read or compiled afresh, to keep for the next round. */
+  onRecipientsRead?: (read: ReadRecipients) => void;
+  onTemplateCompiled?: (compiled: { template: CompiledTemplate; diagnostics: Diagnostic[] }) => void;
 }
 
 /** Load the campaign and compile its template once. */
 export async function prepareCampaign(dir: string, options: PrepareOptions = {}): Promise<{ prepared?: PreparedCampaign; diagnostics: Diagnostic[]; configLoaded: boolean }> {
-  const { campaign, config, diagnostics } = await loadCampaign(dir);
+  const reuse = options.reuse;
+  const { campaign, config, diagnostics } = await loadCampaign(dir, reuse ? { ...(reuse.recipients ? { recipients: reuse.recipients } : {}), ...(reuse.onRecipientsRead ? { onRecipientsRead: reuse.onRecipientsRead } : {}) } : undefined);
   // Only unusable settings stop a command (exit 2); a missing template or attachment is a problem found (exit 1).
   if (!campaign) return { diagnostics: sortDiagnostics(diagnostics), configLoaded: config !== undefined };
   const { text } = campaign.recipients;
   const csv = options.csvInWorker && text.length >= WORKER_FROM_CHARS ? parseInWorker(cutRecipients(text)) : undefined;
-  const mjml = takeStartedMjmlCompiler() ?? (options.mjmlInWorker ? openMjmlCompiler() : undefined);
   let compiled: Awaited<ReturnType<typeof compileTemplate>>;
+  if (reuse?.template) {
+    compiled = { template: reuse.template.template, diagnostics: [...reuse.template.diagnostics] };
+  } else {
+    compiled = await compileCampaignTemplate(campaign, options);
+    if (compiled.template) reuse?.onTemplateCompiled?.({ template: compiled.template, diagnostics: [...compiled.diagnostics] });
+  }
+  const { template, diagnostics: templateProblems } = compiled;
+  diagnostics.push(...templateProblems);
+  const suppressed = await loadSuppression(campaign, diagnostics);
+  const prepared: PreparedCampaign = { campaign, suppressed, diagnostics };
+  if (template) prepared.template = template;
+  if (csv) prepared.csv = csv;
+  return { prepared, diagnostics, configLoaded: true };
+}
+
+async function compileCampaignTemplate(campaign: Campaign, options: PrepareOptions): Promise<Awaited<ReturnType<typeof compileTemplate>>> {
+  const mjml = takeStartedMjmlCompiler() ?? (options.mjmlInWorker ? openMjmlCompiler() : undefined);
   try {
-    compiled = await compileTemplate({
+    return await compileTemplate({
       main: campaign.template,
       variants: campaign.variants,
       partials: campaign.partials,
@@ -103,13 +131,6 @@ export async function prepareCampaign(dir: string, options: PrepareOptions = {})
   } finally {
     await mjml?.close();
   }
-  const { template, diagnostics: templateProblems } = compiled;
-  diagnostics.push(...templateProblems);
-  const suppressed = await loadSuppression(campaign, diagnostics);
-  const prepared: PreparedCampaign = { campaign, suppressed, diagnostics };
-  if (template) prepared.template = template;
-  if (csv) prepared.csv = csv;
-  return { prepared, diagnostics, configLoaded: true };
 }
 
 /**
@@ -131,6 +152,7 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
     // Still check every recipient row, so the user sees all problems at once.
     const summary = await forEachRecipient(campaign, diagnostics, () => {}, csv);
     result.rows = summary.rows;
+    checkListSize(campaign, result);
     return finish(result);
   }
   const renderer = new RowRenderer(campaign, template, diagnostics, { html: options.html ?? true, text: options.text ?? true });
@@ -156,7 +178,19 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
       warning(campaign.recipients.path, lines[0], `${describeLines(lines)} ${lines.length === 1 ? 'is' : 'are'} on the suppression list (${campaign.config.suppress}) and will not be mailed`),
     );
   }
+  checkListSize(campaign, result);
   return finish(result);
+}
+
+/** Checks that depend on how many recipients will be mailed (rows less the suppressed ones). */
+function checkListSize(campaign: Campaign, result: PlanResult): void {
+  const oneClick = oneClickUnsubscribeWarning(campaign, result.rows - result.suppressed.length);
+  if (oneClick) result.diagnostics.push(oneClick);
+}
+
+export function oneClickUnsubscribeWarning(campaign: Campaign, recipients: number): Diagnostic | undefined {
+  const at = campaign.config.unsubscribe ? settingPosition(campaign.configText, ['unsubscribe']) : undefined;
+  return checkOneClickUnsubscribe(campaign.config, recipients, CONFIG_FILE, at);
 }
 
 function finish(result: PlanResult): PlanResult {

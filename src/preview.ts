@@ -8,7 +8,7 @@ import { messageIdFor, senderAddress } from './core/message.js';
 import type { Campaign } from './io/campaign.js';
 import { approvalStateOf, readApprovals } from './io/approvals.js';
 import { digestCampaign, sha256, type CampaignDigest } from './io/digest.js';
-import { buildMessageBytes, planMessages, prepareCampaign, type PlanResult, type PlannedMessage } from './plan.js';
+import { buildMessageBytes, planMessages, prepareCampaign, type PlanResult, type PlannedMessage, type PreparedCampaign } from './plan.js';
 
 export const PREVIEW_DIR = 'preview';
 export const PREVIEW_JSON = 'preview.json';
@@ -24,6 +24,8 @@ export interface PreviewOptions {
   /** Write files for every recipient, past the config's preview.maxFiles. */
   all?: boolean;
   now: Date;
+  /** Served by `preview --watch`: the page follows the server's events; version names this rendering. */
+  live?: { version: number };
 }
 
 export interface PreviewResult {
@@ -56,6 +58,11 @@ export async function previewCampaign(dir: string, options: PreviewOptions): Pro
   if (!prepared) {
     return { plan: { configLoaded, ok: false, rows: 0, messages: 0, suppressed: [], languages: {}, diagnostics }, previewed: 0, written: 0 };
   }
+  return previewPrepared(prepared, options);
+}
+
+/** The preview of a campaign already loaded and compiled (`preview --watch` keeps parts of it between rounds). */
+export async function previewPrepared(prepared: PreparedCampaign, options: PreviewOptions): Promise<PreviewResult> {
   const { campaign } = prepared;
   const outDir = path.resolve(campaign.dir, options.out ?? PREVIEW_DIR);
   // Only what preview itself writes is replaced; anything else in the folder is left alone.
@@ -102,6 +109,7 @@ export async function previewCampaign(dir: string, options: PreviewOptions): Pro
     approval: galleryApproval(approval, path.relative(process.cwd(), campaign.dir) || '.'),
     entries,
   };
+  if (options.live) gallery.live = options.live;
   if (written < previewed) {
     gallery.truncatedNote = `Files were written for the first ${written.toLocaleString('en-GB')} of ${previewed.toLocaleString('en-GB')} recipients; every message was rendered and checked. Use --all to write them all.`;
   }

@@ -20,7 +20,8 @@ import { GRAPH_MAX_CONCURRENCY } from './io/graph-transport.js';
 import { toolVersion } from './io/package-info.js';
 import { describeTransport, openTransport, parseTransport, TransportUrlError, type TransportSignIn, type TransportSpec } from './io/transport.js';
 import { readFile } from 'node:fs/promises';
-import { buildMessageBytes, planMessages, prepareCampaign, type PlanResult, type PreparedCampaign } from './plan.js';
+import type { Diagnostic } from './core/diagnostics.js';
+import { buildMessageBytes, oneClickUnsubscribeWarning, planMessages, prepareCampaign, type PlanResult, type PreparedCampaign } from './plan.js';
 import { rowHash } from './preview.js';
 
 export interface SendRequest {
@@ -79,8 +80,12 @@ export interface SendSummary {
   dailyLimit?: { days: number; advice: string };
   /** What the transport check did before the question (providers only). */
   checked?: string[];
+  /** False for the outbox: files on this machine are written as fast as they are made, whatever the rate. */
+  paced: boolean;
   estimatedSeconds: number;
   approval?: ApprovalRecord;
+  /** Warnings to show with the summary, before the question (validate lists them all). */
+  warnings: Diagnostic[];
 }
 
 export type SendResult =
@@ -168,8 +173,12 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
     subject: testTo ? `[TEST] ${firstSubject}` : firstSubject,
     transport: describeTransport(spec),
     concurrency: settings.concurrency,
+    paced: spec.kind !== 'outbox',
     estimatedSeconds: estimateSeconds(toSend, settings.rate, spec, settings.concurrency),
+    warnings: [],
   };
+  const oneClick = testTo ? undefined : oneClickUnsubscribeWarning(campaign, plan.rows - plan.suppressed.length);
+  if (oneClick) summary.warnings.push(oneClick);
   if (campaign.config.send.rate || request.rate) summary.rate = request.rate ?? campaign.config.send.rate;
   else if (settings.rate) summary.rate = formatRate(settings.rate);
   if (fromSettings) summary.transportSource = 'bulletin.json';
@@ -322,7 +331,8 @@ type DeliverySettings = DeliveryOptions & { rate?: Rate };
 
 /**
  * A provider's published limits set the pace unless --rate or send.rate says otherwise, and cap
- * the connections unless --concurrency does.
+ * the connections unless --concurrency does. The rate is checked whatever the transport, but
+ * applies only to what leaves the machine: never to the outbox's files.
  */
 function deliverySettings(prepared: PreparedCampaign, request: SendRequest, limits: ProviderLimits | undefined, spec: TransportSpec): DeliverySettings {
   const send = prepared.campaign.config.send;
@@ -334,7 +344,7 @@ function deliverySettings(prepared: PreparedCampaign, request: SendRequest, limi
   const rate = rateText === undefined ? limits?.rate : parseRate(rateText);
   if (rateText !== undefined && !rate) throw new CampaignError(`cannot read the rate "${rateText}"`, 'write it as 10/sec, 600/min or 5000/hour');
   const settings: DeliverySettings = { concurrency, retries: send.retries, maxConsecutiveFailures: send.maxConsecutiveFailures };
-  if (rate) settings.rate = rate;
+  if (rate && spec.kind !== 'outbox') settings.rate = rate;
   if (send.perDomain !== undefined) settings.perDomain = send.perDomain;
   return settings;
 }

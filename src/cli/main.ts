@@ -78,8 +78,10 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     .option('--only <email>', 'preview only this recipient')
     .option('--all', 'write files for every recipient, past the preview.maxFiles setting')
     .option('--open', 'open the gallery in your browser')
+    .option('--watch', 'serve the gallery on 127.0.0.1 and render again on every save (Ctrl-C stops)')
+    .option('--port <n>', 'with --watch: the port to serve on (default: any free port)')
     .option('--json', 'print a machine-readable summary on stdout')
-    .addHelpText('after', examples(['bulletin preview', 'bulletin preview my-campaign --open', 'bulletin preview --only head@oakfield.example.org', 'bulletin preview --limit 20 --json']))
+    .addHelpText('after', examples(['bulletin preview', 'bulletin preview my-campaign --open', 'bulletin preview --watch --open', 'bulletin preview --only head@oakfield.example.org', 'bulletin preview --limit 20 --json']))
     .action((dir: string, options: object) =>
       run(async () => {
         await startMjml();

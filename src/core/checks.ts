@@ -1,3 +1,5 @@
+import type { Config } from './config.js';
+import { warning, type Diagnostic } from './diagnostics.js';
 import type { RenderedContent } from './template.js';
 
 /** Gmail cuts the HTML of a message after this many bytes and shows "[Message clipped]". */
@@ -64,4 +66,29 @@ function braceContext(value: string): string | undefined {
 
 function hasBraces(value: string): boolean {
   return value.includes('{{') || value.includes('}}');
+}
+
+/** From about this many messages a day, Gmail and Yahoo require RFC 8058 one-click unsubscribe. */
+export const ONE_CLICK_FROM_RECIPIENTS = 5_000;
+
+/**
+ * A long list whose only unsubscribe is a mailto (or a URL that is not https, which cannot be
+ * one-click either): a warning at bulletin.json's "unsubscribe" (or its top when unset).
+ */
+export function checkOneClickUnsubscribe(
+  config: Config,
+  recipients: number,
+  file: string,
+  at: { line: number; column: number } | undefined,
+): Diagnostic | undefined {
+  const { mailto, url } = config.unsubscribe ?? {};
+  if (!mailto || url?.startsWith('https://') || recipients < ONE_CLICK_FROM_RECIPIENTS) return undefined;
+  const count = String(recipients).replace(/\B(?=(\d{3})+$)/g, ',');
+  return warning(
+    file,
+    at?.line,
+    `unsubscribe is only ${url ? `a mailto and a URL that is not https` : 'a mailto'}, and this list has ${count} recipients: Gmail and Yahoo require one-click unsubscribe (RFC 8058, an https URL) from senders of about 5,000 or more messages a day, and may reject or junk the rest`,
+    `add "url" to "unsubscribe" in bulletin.json, e.g. "unsubscribe": {"mailto": "${mailto}", "url": "https://example.org/unsubscribe?e={{email}}"}: bulletin then sends List-Unsubscribe-Post for one-click`,
+    at?.column,
+  );
 }

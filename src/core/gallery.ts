@@ -37,6 +37,11 @@ export interface GalleryData {
   entries: GalleryEntry[];
   /** e.g. "files written for the first 1,000 of 12,000 recipients (use --all)". */
   truncatedNote?: string;
+  /**
+   * Served by `preview --watch`: the page listens to the server's events (same origin only),
+   * reloads when a newer rendering than `version` is written, and shows the latest problems.
+   */
+  live?: { version: number };
 }
 
 /**
@@ -56,6 +61,7 @@ export function renderGalleryHtml(data: GalleryData): string {
     "img-src 'self' data:",
     "base-uri 'none'",
     "form-action 'none'",
+    ...(data.live ? ["connect-src 'self'"] : []),
   ].join('; ');
 
   return `<!doctype html>
@@ -143,6 +149,7 @@ export function renderGalleryHtml(data: GalleryData): string {
 
 /** The data the page script needs. Headers shared by many messages (From, List-Id…) are stored once. */
 interface ClientData {
+  live?: { version: number; events: string };
   headerPool: Array<[string, string]>;
   entries: Array<{
     email: string;
@@ -183,7 +190,31 @@ function clientData(data: GalleryData): ClientData {
       warnings: entry.warnings,
     };
   });
-  return { headerPool, entries };
+  const client: ClientData = { headerPool, entries };
+  if (data.live) client.live = { version: data.live.version, events: LIVE_EVENTS_PATH };
+  return client;
+}
+
+/** Where `preview --watch` serves its server-sent events. */
+export const LIVE_EVENTS_PATH = '/__bulletin/events';
+
+/** One problem as the live page and the terminal show it: where, what, the source line and the hint. */
+export interface LiveProblem {
+  location: string;
+  severity: 'error' | 'warning';
+  message: string;
+  hint?: string;
+  /** The line of the file the location names, as written. */
+  source?: string;
+}
+
+/** What the watch server sends: the rendering the page should show, and the problems of the latest round. */
+export interface LiveState {
+  version: number;
+  /** Errors of the latest round; when the template did not compile, the page keeps the last good rendering. */
+  problems: LiveProblem[];
+  /** ISO time of the latest round. */
+  at: string;
 }
 
 /**

@@ -26,6 +26,8 @@ export interface ReceivedMessage {
   remotePort: number;
   /** Whether the session was encrypted (implicit TLS, or after STARTTLS). */
   secure: boolean;
+  /** Date.now() when the server had the whole message. */
+  receivedAt: number;
 }
 
 export interface SinkOptions {
@@ -150,7 +152,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
-        received.push({ from, to, raw: Buffer.concat(chunks), remotePort: session.remotePort, secure: session.secure });
+        received.push({ from, to, raw: Buffer.concat(chunks), remotePort: session.remotePort, secure: session.secure, receivedAt: Date.now() });
         if (dropAfter) {
           events.push({ to: first, event: 'dropped-after-data' });
           drop(session);

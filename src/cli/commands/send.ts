@@ -93,10 +93,15 @@ function printSummary(s: SendSummary, source: string): void {
   log(`  transport    ${s.transport} ${chalk.dim(`(from ${source})`)}`);
   if (outbox) log(chalk.yellow('               outbox: messages are written as .eml files; nothing leaves this machine'));
   for (const step of s.checked ?? []) log(`               ${chalk.green('✔')} ${step}`);
-  log(`  pace         ${s.concurrency} at once${s.rate ? `, at most ${s.rate}` : ''}${s.limits?.paced ? ` (${s.limits.service}'s limit)` : ''}; about ${formatDuration(s.estimatedSeconds)}`);
+  if (s.paced) log(`  pace         ${s.concurrency} at once${s.rate ? `, at most ${s.rate}` : ''}${s.limits?.paced ? ` (${s.limits.service}'s limit)` : ''}; about ${formatDuration(s.estimatedSeconds)}`);
+  else log(`  pace         not paced: outbox (files on this machine)${s.rate ? `; ${s.rate} applies only to mail that leaves it` : ''}; about ${formatDuration(s.estimatedSeconds)}`);
   if (s.rateWarning) log(chalk.yellow(`  note         ${s.rateWarning}`));
   if (s.dailyLimit) log(chalk.yellow(`  daily limit  ${s.dailyLimit.advice}`));
   if (s.approval) log(`  approved by  ${s.approval.by} on ${s.approval.at}`);
+  if (s.warnings.length > 0) {
+    log('');
+    printDiagnostics(s.warnings, log);
+  }
   if (s.uncertain.length > 0 && s.skipped.uncertain > 0) {
     log(chalk.yellow(`  ${plural(s.uncertain.length, 'recipient')} uncertain (the server may have accepted them); not resent without --resend-uncertain:`));
     for (const u of s.uncertain.slice(0, 10)) log(`    ${u.email} (line ${u.line})`);
