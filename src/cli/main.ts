@@ -61,7 +61,8 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     .description('check settings, template, recipients and attachments; nothing is written or sent')
     .argument('[dir]', 'campaign folder', '.')
     .option('--json', 'print {ok, recipients, diagnostics} as JSON on stdout')
-    .addHelpText('after', examples(['bulletin validate', 'bulletin validate my-campaign --json']))
+    .option('--strict', 'treat accessibility and readability warnings as errors (exit 1)')
+    .addHelpText('after', examples(['bulletin validate', 'bulletin validate my-campaign --json', 'bulletin validate --strict']))
     .action((dir: string, options: object) =>
       run(async () => {
         await startMjml();
@@ -79,6 +80,7 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     .option('--all', 'write files for every recipient, past the preview.maxFiles setting')
     .option('--open', 'open the gallery in your browser')
     .option('--json', 'print a machine-readable summary on stdout')
+    .option('--strict', 'treat accessibility and readability warnings as errors (exit 1)')
     .addHelpText('after', examples(['bulletin preview', 'bulletin preview my-campaign --open', 'bulletin preview --only head@oakfield.example.org', 'bulletin preview --limit 20 --json']))
     .action((dir: string, options: object) =>
       run(async () => {

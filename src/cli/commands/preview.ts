@@ -14,6 +14,7 @@ export interface PreviewCommandOptions {
   all?: boolean;
   open?: boolean;
   json?: boolean;
+  strict?: boolean;
 }
 
 export async function previewCommand(dir: string, options: PreviewCommandOptions): Promise<ExitCode> {
@@ -23,6 +24,7 @@ export async function previewCommand(dir: string, options: PreviewCommandOptions
     ...(limit !== undefined ? { limit } : {}),
     ...(options.only ? { only: options.only } : {}),
     all: options.all ?? false,
+    strict: options.strict ?? false,
     now: new Date(),
   });
   const { plan } = result;
