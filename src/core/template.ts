@@ -1,4 +1,4 @@
-import { checkAccessibility } from './accessibility.js';
+import type { checkAccessibility } from './accessibility.js';
 import { compareText, error, hasErrors, sortDiagnostics, warning, type Diagnostic } from './diagnostics.js';
 import { parseFrontMatter, type FrontMatter, type FrontMatterField } from './front-matter.js';
 import { findVariables, parseHandlebars, usesRawOutput, type VariableUse } from './handlebars-analysis.js';
@@ -135,7 +135,10 @@ export async function compileTemplate(input: TemplateInput): Promise<{ template?
   const hbs = createHandlebars();
   const { partials, diagnostics } = parsePartials(hbs, input.partials);
   const mjml2html = input.mjml2html ?? (await import('mjml')).default;
-  const shared: Shared = { hbs, partials, convert: createConverter(), mjml2html, variables: [], diagnostics, accessibility: input.accessibility ?? false };
+  // The checks' libraries (colour, HTML parser) load while MJML compiles in its thread: validate
+  // does not wait for them, and a send, which does not check, never loads them.
+  const checker = input.accessibility ? import('./accessibility.js') : undefined;
+  const shared: Shared = { hbs, partials, convert: createConverter(), mjml2html, variables: [], diagnostics, accessibility: checker !== undefined };
 
   if (input.textTemplate) {
     const handText = compileField(shared, MappedSource.fromFile(input.textTemplate.text, input.textTemplate.path), true);
@@ -152,6 +155,7 @@ export async function compileTemplate(input: TemplateInput): Promise<{ template?
   if (!main || hasErrors(result.diagnostics)) return result;
   const compiled = new Map<string, CompiledVariant>();
   for (const [language, variant] of variants) if (variant) compiled.set(language, variant);
+  const check = checker && (await checker).checkAccessibility;
 
   const template: CompiledTemplate = {
     variables: uniqueVariables(shared.variables),
@@ -165,9 +169,9 @@ export async function compileTemplate(input: TemplateInput): Promise<{ template?
     },
     checkAccessibility(data, language) {
       const marked = variantFor(language).accessibility;
-      if (!marked) return [];
+      if (!marked || !check) return [];
       marked.render ??= compileMarked(hbs, marked.html);
-      return accessibilityDiagnostics(marked, marked.render(data));
+      return accessibilityDiagnostics(check, marked, marked.render(data));
     },
   };
   const fallback = main;
@@ -332,8 +336,8 @@ function compileMarked(hbs: HandlebarsInstance, html: string): Render {
   return (data) => render(data);
 }
 
-function accessibilityDiagnostics(marked: MarkedVariant, html: string): Diagnostic[] {
-  const findings = checkAccessibility(html, { origins: marked.origins, ...(marked.language !== undefined ? { expectedLanguage: marked.language } : {}) });
+function accessibilityDiagnostics(check: typeof checkAccessibility, marked: MarkedVariant, html: string): Diagnostic[] {
+  const findings = check(html, { origins: marked.origins, ...(marked.language !== undefined ? { expectedLanguage: marked.language } : {}) });
   return findings.map((f) => {
     const at = f.origin?.position ?? marked.root;
     return { ...warning(at.file, at.line, `accessibility: ${f.message}`, f.hint, at.column), check: `accessibility/${f.check}` };
