@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { checkAddress } from './core/address.js';
+import { verpAddress, verpTokenFor } from './core/inbox.js';
 import { foldManifest, resumeDecision, summarizeRun, type ManifestRecord, type RecipientOutcome, type RunSummary } from './core/manifest.js';
 import { messageIdFor, senderAddress } from './core/message.js';
 import type { OutgoingMessage } from './core/outgoing.js';
@@ -190,6 +191,10 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
   const store = await ManifestStore.open(dir);
   const transport = await openTransport(spec, transportOptions(settings, await dkimKey(prepared)));
   const from = senderAddress(campaign.config.from);
+  // VERP: with a `returnPath` pattern each recipient gets an envelope sender of their own, so a
+  // bounce names them even when it quotes nothing of the original message.
+  const returnPath = campaign.config.returnPath;
+  const envelopeSender = (key: string): string => (returnPath === undefined ? from : verpAddress(returnPath, verpTokenFor(summary.runId, key, sha256)));
   // One message ready at the hand-over: runDelivery's own look-ahead is the buffer.
   const channel = new Channel<OutgoingMessage>(1);
   let queued = 0;
@@ -218,7 +223,7 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
         queued++;
         const messageId = previous.get(message.row.key)?.messageId || messageIdFor(summary.runId, message.row.key, from, sha256);
         const raw = await buildMessageBytes(campaign, message, { messageId, date: request.now(), ...(testTo ? { testTo } : {}) });
-        await channel.push({ key: message.row.key, email: message.row.email, line: message.row.line, messageId, envelope: { from, to: [testTo ?? message.row.email] }, raw });
+        await channel.push({ key: message.row.key, email: message.row.email, line: message.row.line, messageId, envelope: { from: envelopeSender(message.row.key), to: [testTo ?? message.row.email] }, raw });
       },
     },
   ).then(

@@ -64,6 +64,15 @@ export const configSchema = z
       })
       .optional()
       .describe('Adds List-Unsubscribe and List-Unsubscribe-Post headers.'),
+    returnPath: z
+      .string()
+      .regex(/^[^@\s{}]*\{token\}[^@\s{}]*@[^@\s]+\.[^@\s]+$/, 'must be an address with {token} in its local part, e.g. "bounces+{token}@example.org"')
+      .optional()
+      .describe('VERP: the envelope sender (Return-Path) made unique per recipient, e.g. "bounces+{token}@example.org", so bounces name the recipient. Needs a server that keeps the envelope sender (Postfix and most relays do; Microsoft 365 and Google rewrite it).'),
+    inbox: z
+      .string()
+      .optional()
+      .describe('Where `bulletin inbox` reads what came back when --from is not given: a folder of .eml files, an mbox file, a Maildir, or imaps://user@host/FOLDER (the password comes from BULLETIN_IMAP_PASSWORD, never from this file).'),
     listId: z.string().optional().describe('List-Id header value, e.g. "Schools bulletin <schools.example.org>".'),
     requireApproval: z
       .boolean()
@@ -188,11 +197,19 @@ function findSecrets(tree: Node, file: string, lines: number[]): Diagnostic[] {
     if (node.type === 'property' && node.children?.[0]) {
       const key = String(node.children[0].value);
       const val = node.children[1];
-      const looksSecret = SECRET_KEYS.test(key) || (val?.type === 'string' && /^smtps?:\/\/[^/\s]*:[^@/\s]+@/.test(String(val.value)));
+      const looksSecret = SECRET_KEYS.test(key) || (val?.type === 'string' && /^(smtps?|imaps?):\/\/[^/\s]*:[^@/\s]+@/i.test(String(val.value)));
       if (looksSecret && key !== '$schema') {
         const { line, column } = position(lines, node.children[0].offset);
         out.push(
-          error(file, line, `"${key}" looks like a mail server credential; bulletin.json must never hold a password`, 'remove it and give the server as --transport smtp://user:pass@host:587 or in the BULLETIN_TRANSPORT environment variable', column),
+          error(
+            file,
+            line,
+            `"${key}" looks like a mail server credential; bulletin.json must never hold a password`,
+            val?.type === 'string' && /^imaps?:/i.test(String(val.value))
+              ? 'remove the password from the URL and put it in the BULLETIN_IMAP_PASSWORD environment variable or the campaign\'s .env'
+              : 'remove it and give the server as --transport smtp://user:pass@host:587 or in the BULLETIN_TRANSPORT environment variable',
+            column,
+          ),
         );
       }
     }

@@ -28,8 +28,8 @@ export async function sendCommand(dir: string, options: SendOptions): Promise<Ex
   const transport = await resolveTransport(dir, options.transport);
   const interactive = process.stdin.isTTY && process.stderr.isTTY;
   const controller = new AbortController();
-  const stop = installSignalHandlers(controller);
   const progress = createProgress(process.stderr);
+  const stop = installSignalHandlers(controller, (line) => progress.log(line));
   const request: SendRequest = {
     dir,
     transport: transport.url,
@@ -37,7 +37,7 @@ export async function sendCommand(dir: string, options: SendOptions): Promise<Ex
     signal: controller.signal,
     confirm: (summary) => confirm(summary, transport.source, options.yes ?? false, interactive),
     onStart: (total) => progress.start(total),
-    onNotice: (message) => log(`Note: ${message}`),
+    onNotice: (message) => progress.log(`Note: ${message}`),
     onEvent: (event) => progress.update(event),
   };
   if (options.testTo !== undefined) request.testTo = options.testTo;
@@ -122,13 +122,13 @@ function formatDuration(seconds: number): string {
 }
 
 /** Ctrl-C / SIGTERM: stop taking new messages, finish those in flight. A second Ctrl-C quits at once. */
-function installSignalHandlers(controller: AbortController): () => void {
+function installSignalHandlers(controller: AbortController, notice: (line: string) => void): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
-      log('Stopping now; recipients in flight are recorded as uncertain. `bulletin status` lists them.');
+      notice('Stopping now; recipients in flight are recorded as uncertain. `bulletin status` lists them.');
       process.exit(EXIT.interrupted);
     }
-    log(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: finishing the messages in flight, then stopping (press Ctrl-C again to quit at once).`);
+    notice(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: finishing the messages in flight, then stopping (press Ctrl-C again to quit at once).`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);

@@ -4,6 +4,13 @@ import cliProgress from 'cli-progress';
 export interface Progress {
   start(total: number): void;
   update(event: DeliveryEvent): void;
+  /**
+   * A line of its own (the Ctrl-C notice, a note) while the bar may be showing: the bar's line
+   * is cleared first and the bar drawn again below it. Writing to the stream directly instead
+   * leaves the bar drawing over that line, and stop() returning the cursor above it.
+   */
+  log(line: string): void;
+  /** Clears the bar's line, so what is printed next (the summary) starts on a clean line. */
   stop(): void;
 }
 
@@ -26,23 +33,37 @@ export function createProgress(stream: NodeJS.WriteStream): Progress {
   };
   const payload = () => ({ sent: counts.sent, failed: counts.failed, uncertain: counts.uncertain, remaining: Math.max(0, total - done()), perSec: rate().toFixed(1) });
 
+  const startBar = () => {
+    bar = new cliProgress.SingleBar(
+      {
+        stream,
+        format: '{bar} {percentage}% | {sent} sent, {failed} failed, {uncertain} uncertain, {remaining} to go | {perSec}/s | ETA {eta_formatted}',
+        hideCursor: true,
+        // The summary printed after the run says the same, on a line of its own.
+        clearOnComplete: true,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, done(), payload());
+  };
+
   return {
     start(n) {
       total = n;
       startedAt = Date.now();
-      if (stream.isTTY) {
-        bar = new cliProgress.SingleBar(
-          {
-            stream,
-            format: '{bar} {percentage}% | {sent} sent, {failed} failed, {uncertain} uncertain, {remaining} to go | {perSec}/s | ETA {eta_formatted}',
-            hideCursor: true,
-            clearOnComplete: false,
-            etaBuffer: 50,
-          },
-          cliProgress.Presets.shades_classic,
-        );
-        bar.start(total, 0, payload());
+      if (stream.isTTY) startBar();
+    },
+    log(line) {
+      if (!bar) {
+        stream.write(`${line}\n`);
+        return;
       }
+      // cli-progress redraws relative to where it started: stop it (clearing its line), write
+      // the line, and start a bar again underneath.
+      bar.stop();
+      stream.write(`${line}\n`);
+      startBar();
     },
     update(event) {
       if (event.type === 'sent') counts.sent++;

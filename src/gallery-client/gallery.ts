@@ -1,0 +1,277 @@
+// The gallery's page script. Runs in the browser as a classic script (no imports or exports:
+// the page allows this one script by its hash and nothing else), compiled by
+// scripts/gallery-assets.js into src/core/gallery-assets.ts. Every value goes in through
+// textContent, never as HTML.
+
+interface ClientEntry {
+  email: string;
+  name: string | null;
+  line: number;
+  language: string | null;
+  subject: string;
+  files: { html: string; text: string; eml: string } | null;
+  headers: number[];
+  warnings: string[];
+}
+
+interface ClientData {
+  headerPool: Array<[string, string]>;
+  entries: ClientEntry[];
+}
+
+type Tab = 'html' | 'text' | 'headers';
+
+(function () {
+  /** An element the page is known to contain; a missing one is a bug in the page, not data. */
+  function $<T extends HTMLElement = HTMLElement>(id: string): T {
+    const node = document.getElementById(id);
+    if (!node) throw new Error(`gallery: no #${id}`);
+    return node as T;
+  }
+
+  const data = JSON.parse($('gallery-data').textContent ?? '') as ClientData;
+  const entries = data.entries;
+  const pool = data.headerPool;
+  const list = $<HTMLUListElement>('recipient-list');
+  const search = $<HTMLInputElement>('search');
+  const onlyWarnings = $<HTMLInputElement>('only-warnings');
+  const frame = $<HTMLIFrameElement>('preview-frame');
+  const textFrame = $<HTMLIFrameElement>('text-frame');
+  const tabs = Array.from(document.querySelectorAll<HTMLElement>('[role="tab"]'));
+  const stages = [$('panel-html'), $('panel-text')];
+  const items: HTMLLIElement[] = [];
+  const haystacks: string[] = [];
+  let visible: number[] = [];
+  let selected = -1;
+  let activeTab: Tab = 'html';
+
+  function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string | number | null): HTMLElementTagNameMap[K] {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function fold(text: string): string {
+    return text.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+  }
+  function num(n: number): string {
+    return n.toLocaleString('en-GB');
+  }
+  function plural(n: number, word: string): string {
+    return num(n) + ' ' + word + (n === 1 ? '' : 's');
+  }
+
+  document.querySelectorAll('time[datetime]').forEach(function (node) {
+    const iso = node.getAttribute('datetime') ?? '';
+    const date = new Date(iso);
+    if (isNaN(date.getTime())) return;
+    (node as HTMLElement).title = iso;
+    node.textContent = date.toLocaleString(undefined, { dateStyle: 'long', timeStyle: 'short' });
+  });
+
+  const fragment = document.createDocumentFragment();
+  entries.forEach(function (entry, i) {
+    const li = el('li', 'recipient');
+    li.id = 'recipient-' + i;
+    li.setAttribute('role', 'option');
+    li.setAttribute('aria-selected', 'false');
+    li.setAttribute('data-testid', 'recipient');
+    li.setAttribute('data-index', String(i));
+    const top = el('span', 'r-top');
+    top.appendChild(el('span', 'r-name', entry.name || entry.email));
+    if (entry.language) {
+      const lang = el('span', 'badge badge-lang', entry.language);
+      lang.title = 'Language: ' + entry.language;
+      top.appendChild(lang);
+    }
+    if (entry.warnings.length > 0) {
+      const warn = el('span', 'badge badge-warn', plural(entry.warnings.length, 'warning'));
+      warn.title = entry.warnings.join('\n');
+      top.appendChild(warn);
+    }
+    if (!entry.files) top.appendChild(el('span', 'badge badge-unwritten', 'not written'));
+    const sub = el('span', 'r-sub');
+    if (entry.name) sub.appendChild(el('span', 'r-email', entry.email));
+    sub.appendChild(el('span', 'r-line', 'line ' + entry.line));
+    li.appendChild(top);
+    li.appendChild(sub);
+    fragment.appendChild(li);
+    items.push(li);
+    haystacks.push(fold([entry.name || '', entry.email, 'line ' + entry.line, entry.language || '', entry.subject].concat(entry.warnings).join('\n')));
+  });
+  list.appendChild(fragment);
+
+  function applyFilter(): void {
+    const terms = fold(search.value).split(/\s+/).filter(Boolean);
+    const warningsOnly = onlyWarnings.checked;
+    visible = [];
+    entries.forEach(function (entry, i) {
+      const haystack = haystacks[i] ?? '';
+      const show = (!warningsOnly || entry.warnings.length > 0) && terms.every(function (t) { return haystack.indexOf(t) !== -1; });
+      const item = items[i];
+      if (item && item.hidden === show) item.hidden = !show;
+      if (show) visible.push(i);
+    });
+    $('shown-count').textContent = num(visible.length) + ' of ' + num(entries.length) + ' shown';
+    $('no-match').hidden = visible.length > 0 || entries.length === 0;
+  }
+
+  function loadText(): void {
+    const entry = entries[selected];
+    if (activeTab !== 'text' || !entry || !entry.files) return;
+    if (textFrame.getAttribute('src') !== entry.files.text) textFrame.setAttribute('src', entry.files.text);
+  }
+
+  function select(i: number): void {
+    const entry = entries[i];
+    const item = items[i];
+    if (!entry || !item) return;
+    items[selected]?.setAttribute('aria-selected', 'false');
+    selected = i;
+    item.setAttribute('aria-selected', 'true');
+    list.setAttribute('aria-activedescendant', item.id);
+    item.scrollIntoView({ block: 'nearest' });
+
+    $('selected-subject').textContent = entry.subject;
+    $('selected-to').textContent = 'To ' + (entry.name ? entry.name + ' <' + entry.email + '>' : entry.email) +
+      ' \u00b7 CSV line ' + entry.line + (entry.language ? ' \u00b7 language ' + entry.language : '');
+    const warnings = $('selected-warnings');
+    warnings.replaceChildren();
+    entry.warnings.forEach(function (w) { warnings.appendChild(el('li', '', w)); });
+    warnings.hidden = entry.warnings.length === 0;
+
+    const body = $<HTMLTableElement>('headers-table').tBodies[0];
+    if (body) {
+      body.replaceChildren();
+      entry.headers.forEach(function (index) {
+        const header = pool[index];
+        if (!header) return;
+        const row = el('tr');
+        const name = el('th', '', header[0]);
+        name.scope = 'row';
+        row.appendChild(name);
+        row.appendChild(el('td', '', header[1]));
+        body.appendChild(row);
+      });
+    }
+
+    const files = entry.files;
+    const written = !!files;
+    const openHtml = $<HTMLAnchorElement>('open-html');
+    const downloadEml = $<HTMLAnchorElement>('download-eml');
+    $('not-written').hidden = written;
+    downloadEml.hidden = !written;
+    openHtml.hidden = !written;
+    stages.forEach(function (stage) { stage.classList.toggle('unwritten', !written); });
+    if (files) {
+      frame.setAttribute('src', files.html);
+      openHtml.href = files.html;
+      downloadEml.href = files.eml;
+      downloadEml.setAttribute('download', decodeURIComponent(files.eml.split('/').pop() ?? ''));
+      loadText();
+    } else {
+      frame.removeAttribute('src');
+      textFrame.removeAttribute('src');
+    }
+    showPanels();
+  }
+
+  function showPanels(): void {
+    const entry = entries[selected];
+    const written = !!(entry && entry.files);
+    tabs.forEach(function (tab) {
+      const on = tab.getAttribute('data-tab') === activeTab;
+      tab.setAttribute('aria-selected', on ? 'true' : 'false');
+      tab.tabIndex = on ? 0 : -1;
+      const panel = $(tab.getAttribute('aria-controls') ?? '');
+      panel.hidden = !on || (!written && panel.classList.contains('stage'));
+    });
+  }
+
+  function tabOf(tab: Element): Tab {
+    const name = tab.getAttribute('data-tab');
+    return name === 'text' || name === 'headers' ? name : 'html';
+  }
+
+  function showTab(name: Tab, focus: boolean): void {
+    activeTab = name;
+    $('widths').hidden = name === 'headers';
+    showPanels();
+    loadText();
+    if (focus) $('tab-' + name).focus();
+  }
+
+  function setWidth(mode: 'desktop' | 'mobile'): void {
+    const mobile = mode === 'mobile';
+    stages.forEach(function (stage) { stage.classList.toggle('is-mobile', mobile); });
+    $('toggle-mobile').setAttribute('aria-pressed', mobile ? 'true' : 'false');
+    $('toggle-desktop').setAttribute('aria-pressed', mobile ? 'false' : 'true');
+  }
+
+  function move(delta: number): void {
+    if (visible.length === 0) return;
+    const at = visible.indexOf(selected);
+    let next: number;
+    if (delta === Infinity) next = visible.length - 1;
+    else if (delta === -Infinity) next = 0;
+    else if (at === -1) next = delta > 0 ? 0 : visible.length - 1;
+    else next = Math.min(visible.length - 1, Math.max(0, at + delta));
+    const index = visible[next];
+    if (index !== undefined) select(index);
+  }
+
+  const keys = new Map<string, number>([['ArrowDown', 1], ['ArrowUp', -1], ['PageDown', 10], ['PageUp', -10], ['Home', -Infinity], ['End', Infinity]]);
+  list.addEventListener('keydown', function (event) {
+    const delta = keys.get(event.key);
+    if (delta === undefined) return;
+    event.preventDefault();
+    move(delta);
+  });
+  search.addEventListener('keydown', function (event) {
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      move(event.key === 'ArrowDown' ? 1 : -1);
+    } else if (event.key === 'Enter' && visible.length > 0 && visible.indexOf(selected) === -1) {
+      const first = visible[0];
+      if (first !== undefined) select(first);
+    }
+  });
+  document.addEventListener('keydown', function (event) {
+    if (event.target !== document.body || !(event.key === 'ArrowDown' || event.key === 'ArrowUp')) return;
+    event.preventDefault();
+    move(event.key === 'ArrowDown' ? 1 : -1);
+  });
+  list.addEventListener('click', function (event) {
+    const target = event.target;
+    const item = target instanceof Element ? target.closest('[data-testid="recipient"]') : null;
+    if (!item) return;
+    select(Number(item.getAttribute('data-index')));
+  });
+  search.addEventListener('input', applyFilter);
+  onlyWarnings.addEventListener('change', applyFilter);
+
+  tabs.forEach(function (tab, i) {
+    tab.addEventListener('click', function () { showTab(tabOf(tab), false); });
+    tab.addEventListener('keydown', function (event) {
+      const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+      if (!step) return;
+      event.preventDefault();
+      const next = tabs[(i + step + tabs.length) % tabs.length];
+      if (next) showTab(tabOf(next), true);
+    });
+  });
+  $('toggle-desktop').addEventListener('click', function () { setWidth('desktop'); });
+  $('toggle-mobile').addEventListener('click', function () { setWidth('mobile'); });
+
+  applyFilter();
+  if (entries.length > 0) {
+    select(0);
+  } else {
+    $('selected-subject').textContent = 'No recipients to preview';
+    $('selected-to').textContent = 'The recipient list is empty, or every row was suppressed.';
+    const toolbar = document.querySelector<HTMLElement>('.toolbar');
+    if (toolbar) toolbar.hidden = true;
+    $('key-hint').hidden = true;
+    stages.forEach(function (stage) { stage.hidden = true; });
+  }
+})();
