@@ -104,7 +104,14 @@ export async function previewCampaign(dir: string, options: PreviewOptions): Pro
     campaign: campaign.config.name ?? path.basename(campaign.dir),
     generatedAt: record.generatedAt,
     counts: { recipients: plan.messages, written, warnings, errors, suppressed: plan.suppressed.length },
-    diagnostics: plan.diagnostics.map((d) => ({ location: formatLocation(d), severity: d.severity, message: d.message })),
+    diagnostics: plan.diagnostics.map((d) => ({
+      location: formatLocation(d),
+      severity: d.severity,
+      message: d.message,
+      ...(d.hint !== undefined ? { hint: d.hint } : {}),
+      ...(d.check !== undefined ? { check: d.check } : {}),
+    })),
+    accessibilityChecked: prepared.template !== undefined,
     approval: galleryApproval(approval, path.relative(process.cwd(), campaign.dir) || '.'),
     entries,
   };

@@ -68,6 +68,11 @@ describe('accessibility warnings through the CLI', () => {
     expect(preview.code).toBe(0);
     expect(preview.stdout).toContain(`partials/signature.mjml:${line}:9: warning: accessibility:`);
     expect(preview.stdout).toContain('12 recipients written; 0 errors, 1 warning.');
+    const gallery = await readFile(path.join(dir, 'preview', 'index.html'), 'utf8');
+    const panel = /<details id="accessibility"[\s\S]*?<\/details>/.exec(gallery)?.[0] ?? '';
+    expect(panel).toContain('Accessibility: 1 warning');
+    expect(panel).toContain(`partials/signature.mjml:${line}:9`);
+    expect(panel).toContain('has a contrast of');
     const strict = await bulletin(['preview', dir, '--strict', '--json']);
     expect(strict.code).toBe(1);
     const report = JSON.parse(strict.stdout) as { ok: boolean; diagnostics: Array<{ check?: string; severity: string }> };
