@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import type MailComposerType from 'nodemailer/lib/mail-composer';
-import { error, sortDiagnostics, countBySeverity, warning, type Diagnostic } from './core/diagnostics.js';
+import { error, formatLocation, sortDiagnostics, countBySeverity, warning, type Diagnostic } from './core/diagnostics.js';
 import { composeMessage, type AttachmentData, type MessageInput } from './core/message.js';
 import { parseSuppressionList } from './core/suppression.js';
 import { compileTemplate, type CompiledTemplate, type RenderedContent, type VariableUse } from './core/template.js';
@@ -83,6 +83,8 @@ export interface PrepareOptions {
   csvInWorker?: boolean;
   /** What `preview --watch` keeps between rounds: the recipients file and the compiled template, when their files did not change. */
   reuse?: CampaignReuse;
+  /** Check accessibility and readability (validate, preview): one more MJML run per variant. */
+  accessibility?: boolean;
 }
 
 export interface CampaignReuse {
@@ -127,6 +129,7 @@ async function compileCampaignTemplate(campaign: Campaign, options: PrepareOptio
       ...(campaign.textTemplate ? { textTemplate: campaign.textTemplate } : {}),
       ...(campaign.config.subject ? { configSubject: campaign.config.subject } : {}),
       ...(mjml ? { mjml2html: mjml.mjml2html } : {}),
+      ...(options.accessibility ? { accessibility: true, language: campaign.config.language } : {}),
     });
   } finally {
     await mjml?.close();
@@ -222,6 +225,8 @@ class RowRenderer {
   private readonly outputWarnings = new Map<string, number[]>();
   private readonly blankValues = new Map<string, number[]>();
   private readonly checkedShapes = new Set<string>();
+  private readonly accessibility = new Map<string, Diagnostic>();
+  private readonly accessibilityChecks = new Map<string, number>();
   private readonly blockVariables: string[];
   private readonly variables: VariableUse[];
   private readonly valueNames: string[];
@@ -265,7 +270,10 @@ class RowRenderer {
       );
       return undefined;
     }
-    if (shape !== undefined) this.checkedShapes.add(shape);
+    if (shape !== undefined) {
+      this.checkedShapes.add(shape);
+      this.checkAccessibility(data, variant, language);
+    }
     const warnings = shape !== undefined ? checkRenderedMessage(content) : checkSize(content);
     for (const w of warnings) pushLine(this.outputWarnings, w, row.line);
     const message: PlannedMessage = { row, language, content, warnings, attachments: await this.attachmentsFor(row) };
@@ -274,7 +282,7 @@ class RowRenderer {
   }
 
   /**
-   * The output checks (alt text, leftover braces) read the whole message. Two messages of the
+   * The output checks (leftover braces) and the accessibility checks read the whole message. Two messages of the
    * same language whose blocks all go the same way differ only in their values, so one full
    * check per such shape suffices, plus one for any row whose values contain braces. Returns
    * the shape when this message needs the full check (recorded once the message rendered).
@@ -283,6 +291,22 @@ class RowRenderer {
     for (const v of Object.values(row.fields)) if (v.includes('{{') || v.includes('}}')) return BRACES;
     const shape = `${language}\0${this.blockVariables.map((name) => ((data[name] ?? '') === '' ? '0' : '1')).join('')}`;
     return this.checkedShapes.has(shape) ? undefined : shape;
+  }
+
+  /**
+   * Accessibility findings come from the template, so a few messages per language tell what all
+   * would: the first of each shape (see shapeToCheck), at most ACCESSIBILITY_CHECKS per language.
+   * Findings are kept once per template element and check.
+   */
+  private checkAccessibility(data: Record<string, string>, variant: string | undefined, language: string): void {
+    const done = this.accessibilityChecks.get(language) ?? 0;
+    if (done >= ACCESSIBILITY_CHECKS) return;
+    this.accessibilityChecks.set(language, done + 1);
+    for (const d of this.template.checkAccessibility(data, variant)) {
+      // Not the message: it quotes the recipient's text. One finding per element and check.
+      const key = `${formatLocation(d)}\0${d.check}`;
+      if (!this.accessibility.has(key)) this.accessibility.set(key, d);
+    }
   }
 
   /** Row values, blanks filled from config defaults; a used value left blank is reported. */
@@ -369,6 +393,7 @@ class RowRenderer {
     for (const [message, lines] of this.outputWarnings) {
       this.diagnostics.push(warning(file, lines[0], `${message} (the message for ${describeLines(lines)})`));
     }
+    this.diagnostics.push(...this.accessibility.values());
   }
 }
 
@@ -379,6 +404,9 @@ function hasLineBreak(data: Record<string, string>): boolean {
   }
   return false;
 }
+
+/** Messages checked for accessibility per language: each costs ~10 ms; shapes beyond these rarely differ. */
+const ACCESSIBILITY_CHECKS = 8;
 
 /** Not a shape: a message whose values have braces is always checked in full. */
 const BRACES = '{{}}';

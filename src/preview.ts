@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApprovalState } from './core/approval.js';
-import { countBySeverity, formatLocation } from './core/diagnostics.js';
+import { countBySeverity, escalateAccessibility, formatLocation } from './core/diagnostics.js';
 import { safeFileName } from './core/file-names.js';
 import { renderGalleryHtml, type GalleryData, type GalleryEntry } from './core/gallery.js';
 import { messageIdFor, senderAddress } from './core/message.js';
@@ -23,6 +23,8 @@ export interface PreviewOptions {
   only?: string;
   /** Write files for every recipient, past the config's preview.maxFiles. */
   all?: boolean;
+  /** Accessibility warnings become errors (so such a preview cannot be approved either). */
+  strict?: boolean;
   now: Date;
   /** Served by `preview --watch`: the page follows the server's events; version names this rendering. */
   live?: { version: number };
@@ -54,7 +56,7 @@ export interface PreviewRecord {
 
 /** A dry run: render every recipient, write the gallery and per-recipient files; never sends. */
 export async function previewCampaign(dir: string, options: PreviewOptions): Promise<PreviewResult> {
-  const { prepared, diagnostics, configLoaded } = await prepareCampaign(dir);
+  const { prepared, diagnostics, configLoaded } = await prepareCampaign(dir, { accessibility: true });
   if (!prepared) {
     return { plan: { configLoaded, ok: false, rows: 0, messages: 0, suppressed: [], languages: {}, diagnostics }, previewed: 0, written: 0 };
   }
@@ -88,6 +90,10 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
     },
   });
   for (const s of plan.suppressed) rows[s.key] = 'suppressed';
+  if (options.strict) {
+    escalateAccessibility(plan.diagnostics);
+    plan.ok = countBySeverity(plan.diagnostics).errors === 0;
+  }
 
   const digest = await digestCampaign(campaign);
   const approval = approvalStateOf(await readApprovals(campaign.dir), digest, rows, campaign.recipients.path);
@@ -105,7 +111,14 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
     campaign: campaign.config.name ?? path.basename(campaign.dir),
     generatedAt: record.generatedAt,
     counts: { recipients: plan.messages, written, warnings, errors, suppressed: plan.suppressed.length },
-    diagnostics: plan.diagnostics.map((d) => ({ location: formatLocation(d), severity: d.severity, message: d.message })),
+    diagnostics: plan.diagnostics.map((d) => ({
+      location: formatLocation(d),
+      severity: d.severity,
+      message: d.message,
+      ...(d.hint !== undefined ? { hint: d.hint } : {}),
+      ...(d.check !== undefined ? { check: d.check } : {}),
+    })),
+    accessibilityChecked: prepared.template !== undefined,
     approval: galleryApproval(approval, path.relative(process.cwd(), campaign.dir) || '.'),
     entries,
   };

@@ -81,7 +81,7 @@ export async function watchPreview(dir: string, options: WatchOptions): Promise<
     if (recipients) reuse.recipients = recipients;
     if (template) reuse.template = template;
 
-    const { prepared, diagnostics } = await prepareCampaign(campaignDir, { reuse });
+    const { prepared, diagnostics } = await prepareCampaign(campaignDir, { reuse, accessibility: true });
     if (prepared) recipientsPath = prepared.campaign.config.recipients;
     let result: PreviewResult | undefined;
     let all = diagnostics;

@@ -61,7 +61,8 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     .description('check settings, template, recipients and attachments; nothing is written or sent')
     .argument('[dir]', 'campaign folder', '.')
     .option('--json', 'print {ok, recipients, diagnostics} as JSON on stdout')
-    .addHelpText('after', examples(['bulletin validate', 'bulletin validate my-campaign --json']))
+    .option('--strict', 'treat accessibility and readability warnings as errors (exit 1)')
+    .addHelpText('after', examples(['bulletin validate', 'bulletin validate my-campaign --json', 'bulletin validate --strict']))
     .action((dir: string, options: object) =>
       run(async () => {
         await startMjml();
@@ -81,6 +82,7 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     .option('--watch', 'serve the gallery on 127.0.0.1 and render again on every save (Ctrl-C stops)')
     .option('--port <n>', 'with --watch: the port to serve on (default: any free port)')
     .option('--json', 'print a machine-readable summary on stdout')
+    .option('--strict', 'treat accessibility and readability warnings as errors (exit 1)')
     .addHelpText('after', examples(['bulletin preview', 'bulletin preview my-campaign --open', 'bulletin preview --watch --open', 'bulletin preview --only head@oakfield.example.org', 'bulletin preview --limit 20 --json']))
     .action((dir: string, options: object) =>
       run(async () => {

@@ -5,12 +5,12 @@ import type { RenderedContent } from './template.js';
 /** Gmail cuts the HTML of a message after this many bytes and shows "[Message clipped]". */
 export const GMAIL_CLIP_BYTES = 102 * 1024;
 
-/** Problems a reviewer should hear about in one rendered message; none stops a send. */
+/**
+ * Problems a reviewer should hear about in one rendered message; none stops a send. Alt text and
+ * the other accessibility checks are in accessibility.ts: they concern the template, not a row.
+ */
 export function checkRenderedMessage(content: RenderedContent): string[] {
   const warnings = checkSize(content);
-  for (const src of imagesWithoutAlt(content.html)) {
-    warnings.push(`an image has no alt text (${src}): screen readers and clients that block images show nothing; add alt="…" to its <mj-image>`);
-  }
   for (const href of hrefs(content.html)) {
     if (hasBraces(href)) warnings.push(`a link still contains Handlebars braces: ${href}`);
   }
@@ -28,15 +28,6 @@ export function checkSize(content: RenderedContent): string[] {
   const bytes = Buffer.byteLength(content.html, 'utf8');
   if (bytes <= GMAIL_CLIP_BYTES) return [];
   return [`the HTML is ${Math.ceil(bytes / 1024)} KB: Gmail clips messages over 102 KB, hiding the end of the message (and its unsubscribe link)`];
-}
-
-function imagesWithoutAlt(html: string): string[] {
-  const found: string[] = [];
-  for (const [tag] of html.matchAll(/<img\b[^>]*>/gi)) {
-    const alt = attribute(tag, 'alt');
-    if (alt === undefined || alt.trim() === '') found.push(attribute(tag, 'src') ?? 'no src');
-  }
-  return found;
 }
 
 function hrefs(html: string): string[] {

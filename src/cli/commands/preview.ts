@@ -16,6 +16,7 @@ export interface PreviewCommandOptions {
   json?: boolean;
   watch?: boolean;
   port?: string;
+  strict?: boolean;
 }
 
 export async function previewCommand(dir: string, options: PreviewCommandOptions): Promise<ExitCode> {
@@ -27,6 +28,7 @@ export async function previewCommand(dir: string, options: PreviewCommandOptions
     ...(limit !== undefined ? { limit } : {}),
     ...(options.only ? { only: options.only } : {}),
     all: options.all ?? false,
+    strict: options.strict ?? false,
     now: new Date(),
   });
   const { plan } = result;
