@@ -5,7 +5,7 @@ import { MARKER_ATTRIBUTE, MARKER_CLASS_PREFIX, type SourceOrigin } from './sour
 
 /**
  * Accessibility and readability checks on one rendered message: the HTML MJML produced, its
- * styles inlined. What they look for, and why, is in docs/notes-a11y.md. Each finding names the
+ * styles inlined. What they look for, and why, is in the README ("Accessibility checks"). Each finding names the
  * template element it concerns (through the markers of source-markers.ts).
  */
 export type AccessibilityCheck = 'contrast' | 'alt-text' | 'link-text' | 'heading-order' | 'language' | 'text-in-images' | 'font-size';
