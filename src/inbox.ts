@@ -7,13 +7,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { recipientKey } from './core/address.js';
-import { classifyMessage, type Classification } from './core/inbox-classify.js';
+import type { Classification } from './core/inbox-classify.js';
 import { emptyInboxSummary, matchMessage, RecipientIndex, verpTokenFor, type InboxRecord, type InboxSummary } from './core/inbox.js';
 import { safeFileName } from './core/file-names.js';
 import { CampaignError, loadCampaign } from './io/campaign.js';
 import { sha256 } from './io/digest.js';
 import { InboxStore } from './io/inbox-store.js';
-import { describeSource, MailSourceError, openMailSource, parseMail, parseSourceSpec, type SourceMessage } from './io/mail-source.js';
+import { parseInbound, type ParsedInbound } from './io/inbox-parse.js';
+import { describeSource, MailSourceError, openMailSource, parseSourceSpec, type SourceMessage } from './io/mail-source.js';
 import { listRuns, manifestPath, readManifest, runDir } from './io/manifest-store.js';
 
 export interface InboxRequest {
@@ -92,8 +93,10 @@ export async function readInbox(request: InboxRequest): Promise<InboxResult> {
   try {
     request.onStart?.(await source.count(), describeSource(spec));
     if (request.exportDir) await mkdir(request.exportDir, { recursive: true });
+    const context: ProcessContext = { index, store, now: request.now, exportDir: request.exportDir };
     for await (const message of source.messages()) {
-      const shown = await processMessage(message, { index, store, unsubscribeAddresses, now: request.now, exportDir: request.exportDir });
+      const parsed = await parseInbound(message.raw, unsubscribeAddresses);
+      const shown = await processMessage(message, parsed, context);
       messages.push(shown);
       summary.messages++;
       if (shown.recorded === 'unreadable') summary.unreadable++;
@@ -129,28 +132,25 @@ export async function readInbox(request: InboxRequest): Promise<InboxResult> {
 interface ProcessContext {
   index: RecipientIndex;
   store: InboxStore;
-  unsubscribeAddresses: string[];
   now: () => Date;
   exportDir: string | undefined;
 }
 
-async function processMessage(message: SourceMessage, context: ProcessContext): Promise<InboxMessage> {
-  const parsed = await parseMail(message.raw);
+async function processMessage(message: SourceMessage, parsed: ParsedInbound, context: ProcessContext): Promise<InboxMessage> {
   if (!parsed.ok) return { source: message.source, kind: 'unknown', recipients: [], recorded: 'unreadable', note: parsed.problem };
-  const email = parsed.email;
-  const classification = classifyMessage(email, { unsubscribeAddresses: context.unsubscribeAddresses });
+  const { classification } = parsed;
   const match = matchMessage(classification, context.index);
-  const id = email.messageId?.trim() ? email.messageId.trim() : `sha256:${sha256(message.raw)}`;
+  const id = parsed.messageId ?? `sha256:${sha256(message.raw)}`;
   const record: InboxRecord = { id, source: message.source, kind: classification.kind, recipients: match.recipients, at: context.now().toISOString() };
   if (match.unmatched.length > 0) record.unmatched = match.unmatched;
   if (classification.originalMessageId) record.originalMessageId = classification.originalMessageId;
   if (match.run !== undefined) record.run = match.run;
   if (match.matchedBy !== undefined) record.matchedBy = match.matchedBy;
   if (match.note !== undefined) record.note = match.note;
-  if (email.from?.address) record.from = email.from.address;
-  if (email.subject) record.subject = email.subject;
-  if (email.date) record.date = email.date;
-  if (classification.kind === 'reply') record.snippet = firstLines(email.text ?? '');
+  if (parsed.from) record.from = parsed.from;
+  if (parsed.subject) record.subject = parsed.subject;
+  if (parsed.date) record.date = parsed.date;
+  if (classification.kind === 'reply') record.snippet = firstLines(parsed.text ?? '');
 
   const already = context.store.has(id);
   if (!already) await context.store.append(record);
