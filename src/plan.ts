@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import type MailComposerType from 'nodemailer/lib/mail-composer';
+import type { assembleMessage as AssembleMessage, MimeEncoders } from './core/mime-assembly.js';
 import { error, sortDiagnostics, countBySeverity, warning, type Diagnostic } from './core/diagnostics.js';
 import { composeMessage, type AttachmentData, type MessageInput } from './core/message.js';
 import { parseSuppressionList } from './core/suppression.js';
@@ -376,7 +377,12 @@ export interface BuildOptions {
   testTo?: string;
 }
 
-/** The exact bytes of one message, built by nodemailer's MailComposer. */
+/**
+ * The exact bytes of one message, as nodemailer's MailComposer builds them: its tree (headers,
+ * parts, boundaries) is compiled by MailComposer, and written without its streams by
+ * `assembleMessage` (same bytes, attachments encoded once per campaign); a tree it cannot write
+ * is built by MailComposer itself.
+ */
 export async function buildMessageBytes(campaign: Campaign, message: PlannedMessage, options: BuildOptions): Promise<Buffer> {
   const input: MessageInput = {
     config: campaign.config,
@@ -388,14 +394,30 @@ export async function buildMessageBytes(campaign: Campaign, message: PlannedMess
   };
   if (message.unsubscribeUrl) input.unsubscribeUrl = message.unsubscribeUrl;
   if (options.testTo) input.testTo = options.testTo;
-  const MailComposer = await mailComposer();
-  return new MailComposer(composeMessage(input)).compile().build();
+  const { MailComposer, assembleMessage, encoders } = await mimeBuilder();
+  const root = new MailComposer(composeMessage(input)).compile();
+  return assembleMessage(root, encoders) ?? root.build();
 }
 
-let loadedComposer: Promise<typeof MailComposerType> | undefined;
+interface MimeBuilder {
+  MailComposer: typeof MailComposerType;
+  assembleMessage: typeof AssembleMessage;
+  encoders: MimeEncoders;
+}
+
+let loadedBuilder: Promise<MimeBuilder> | undefined;
 
 /** nodemailer is loaded by the first message built: validate never needs it. */
-function mailComposer(): Promise<typeof MailComposerType> {
-  loadedComposer ??= import('nodemailer/lib/mail-composer/index.js').then((m) => m.default);
-  return loadedComposer;
+function mimeBuilder(): Promise<MimeBuilder> {
+  loadedBuilder ??= Promise.all([
+    import('nodemailer/lib/mail-composer/index.js'),
+    import('nodemailer/lib/qp/index.js'),
+    import('nodemailer/lib/base64/index.js'),
+    import('./core/mime-assembly.js'),
+  ]).then(([composer, qp, base64, assembly]) => ({
+    MailComposer: composer.default,
+    assembleMessage: assembly.assembleMessage,
+    encoders: { QpEncoder: qp.Encoder, Base64Encoder: base64.Encoder },
+  }));
+  return loadedBuilder;
 }
