@@ -6,9 +6,8 @@
  * message's assembly time and much of its garbage. The same decisions are taken here on byte
  * offsets, in the same order (see each step); a generated test holds them to nodemailer's.
  *
- * Only the common case is done here: up to 64 KB (nodemailer's encoder works in 64 KB slices
- * beyond that) and no space or tab at the very end (its encoder holds those back to the
- * flush). `encodeTextQp` returns undefined otherwise, and the caller uses nodemailer's encoder.
+ * Only up to 64 KB is done here (nodemailer's encoder works in 64 KB slices beyond that):
+ * `encodeTextQp` returns undefined for more, and the caller uses nodemailer's encoder.
  */
 
 const LINE = 76;
@@ -33,9 +32,17 @@ function hexValue(c: number): number {
 }
 
 export function encodeTextQp(content: Buffer): Buffer | undefined {
-  const last = content.length > 0 ? content[content.length - 1] : undefined;
-  if (content.length > SLICE || last === 0x20 || last === 0x09) return undefined;
-  return wrap(encode(content));
+  if (content.length > SLICE) return undefined;
+  // nodemailer's encoder holds back the spaces and tabs the content ends with (its chunk might
+  // not be the last), encodes and wraps the rest keeping the last line open, then at the flush
+  // wraps that line again followed by the held-back whitespace, encoded
+  let end = content.length;
+  while (end > 0 && (content[end - 1] === 0x20 || content[end - 1] === 0x09)) end--;
+  if (end === content.length) return wrap(encode(content));
+  const body = end > 0 ? wrap(encode(content.subarray(0, end))) : Buffer.alloc(0);
+  const open = body.lastIndexOf(0x0a) + 1;
+  const rest = wrap(Buffer.concat([body.subarray(open), encode(content.subarray(end))]));
+  return Buffer.concat([body.subarray(0, open), rest]);
 }
 
 /** nodemailer's encodeBytes with no byte following and not binary. */

@@ -107,17 +107,18 @@ describe('encodeTextQp', () => {
       let value = '';
       const length = Math.floor(next() * (i % 10 === 0 ? 5000 : 400));
       while (value.length < length) value += pieces[Math.floor(next() * pieces.length)];
+      // one in four ends in spaces or tabs, which nodemailer's encoder holds back to its flush
+      if (i % 4 === 0) value += ['  ', '\t', ' \t ', ' '.repeat(80), '\n  '][i % 5]!;
       const content = Buffer.from(value, 'utf8');
       const ours = encodeTextQp(content);
-      if (ours === undefined) continue; // ends in whitespace or over 64 KB: nodemailer's own encoder writes it
+      if (ours === undefined) continue; // over 64 KB: nodemailer's own encoder writes it
       checked++;
       expect(ours.toString('latin1'), `text ${i}`).toBe(theirs(content));
     }
     expect(checked).toBeGreaterThan(2000);
   });
 
-  it('leaves a text that ends in whitespace, or over 64 KB, to nodemailer', () => {
-    expect(encodeTextQp(Buffer.from('ends in a space '))).toBeUndefined();
+  it('leaves a text over 64 KB to nodemailer', () => {
     expect(encodeTextQp(Buffer.from('x'.repeat(64 * 1024 + 1)))).toBeUndefined();
   });
 });
