@@ -1,14 +1,14 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApprovalState } from './core/approval.js';
-import { countBySeverity, formatLocation } from './core/diagnostics.js';
+import { countBySeverity, escalateAccessibility, formatLocation } from './core/diagnostics.js';
 import { safeFileName } from './core/file-names.js';
 import { renderGalleryHtml, type GalleryData, type GalleryEntry } from './core/gallery.js';
 import { messageIdFor, senderAddress } from './core/message.js';
 import type { Campaign } from './io/campaign.js';
 import { approvalStateOf, readApprovals } from './io/approvals.js';
 import { digestCampaign, sha256, type CampaignDigest } from './io/digest.js';
-import { buildMessageBytes, planMessages, prepareCampaign, type PlanResult, type PlannedMessage } from './plan.js';
+import { buildMessageBytes, planMessages, prepareCampaign, type PlanResult, type PlannedMessage, type PreparedCampaign } from './plan.js';
 
 export const PREVIEW_DIR = 'preview';
 export const PREVIEW_JSON = 'preview.json';
@@ -23,7 +23,11 @@ export interface PreviewOptions {
   only?: string;
   /** Write files for every recipient, past the config's preview.maxFiles. */
   all?: boolean;
+  /** Accessibility warnings become errors (so such a preview cannot be approved either). */
+  strict?: boolean;
   now: Date;
+  /** Served by `preview --watch`: the page follows the server's events; version names this rendering. */
+  live?: { version: number };
 }
 
 export interface PreviewResult {
@@ -52,10 +56,15 @@ export interface PreviewRecord {
 
 /** A dry run: render every recipient, write the gallery and per-recipient files; never sends. */
 export async function previewCampaign(dir: string, options: PreviewOptions): Promise<PreviewResult> {
-  const { prepared, diagnostics, configLoaded } = await prepareCampaign(dir);
+  const { prepared, diagnostics, configLoaded } = await prepareCampaign(dir, { accessibility: true });
   if (!prepared) {
     return { plan: { configLoaded, ok: false, rows: 0, messages: 0, suppressed: [], languages: {}, diagnostics }, previewed: 0, written: 0 };
   }
+  return previewPrepared(prepared, options);
+}
+
+/** The preview of a campaign already loaded and compiled (`preview --watch` keeps parts of it between rounds). */
+export async function previewPrepared(prepared: PreparedCampaign, options: PreviewOptions): Promise<PreviewResult> {
   const { campaign } = prepared;
   const outDir = path.resolve(campaign.dir, options.out ?? PREVIEW_DIR);
   // Only what preview itself writes is replaced; anything else in the folder is left alone.
@@ -81,6 +90,10 @@ export async function previewCampaign(dir: string, options: PreviewOptions): Pro
     },
   });
   for (const s of plan.suppressed) rows[s.key] = 'suppressed';
+  if (options.strict) {
+    escalateAccessibility(plan.diagnostics);
+    plan.ok = countBySeverity(plan.diagnostics).errors === 0;
+  }
 
   const digest = await digestCampaign(campaign);
   const approval = approvalStateOf(await readApprovals(campaign.dir), digest, rows, campaign.recipients.path);
@@ -98,10 +111,18 @@ export async function previewCampaign(dir: string, options: PreviewOptions): Pro
     campaign: campaign.config.name ?? path.basename(campaign.dir),
     generatedAt: record.generatedAt,
     counts: { recipients: plan.messages, written, warnings, errors, suppressed: plan.suppressed.length },
-    diagnostics: plan.diagnostics.map((d) => ({ location: formatLocation(d), severity: d.severity, message: d.message })),
+    diagnostics: plan.diagnostics.map((d) => ({
+      location: formatLocation(d),
+      severity: d.severity,
+      message: d.message,
+      ...(d.hint !== undefined ? { hint: d.hint } : {}),
+      ...(d.check !== undefined ? { check: d.check } : {}),
+    })),
+    accessibilityChecked: prepared.template !== undefined,
     approval: galleryApproval(approval, path.relative(process.cwd(), campaign.dir) || '.'),
     entries,
   };
+  if (options.live) gallery.live = options.live;
   if (written < previewed) {
     gallery.truncatedNote = `Files were written for the first ${written.toLocaleString('en-GB')} of ${previewed.toLocaleString('en-GB')} recipients; every message was rendered and checked. Use --all to write them all.`;
   }
