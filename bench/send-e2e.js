@@ -7,6 +7,7 @@
  * fresh sink. Reported: each rate, our rate as a share of the bare pool's (median of the turns'
  * ratios), CPU per message of each process (threads included), and with `BENCH_PROFILE=1`,
  * where bulletin's CPU goes (a `--cpu-prof` of one more send, by package and by function).
+ * `BENCH_TURNS` (default 3) and `BENCH_SIZES` (default 2000,10000) change the run.
  */
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ const TARGETS = { 2_000: 80, 10_000: 100 };
 const ENV = { NODE_EXTRA_CA_CERTS: '' };
 
 export async function run({ quick }) {
-  const sizes = quick ? [500] : [2_000, 10_000];
+  const sizes = quick ? [500] : process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : [2_000, 10_000];
   const turns = quick ? 1 : Number(process.env.BENCH_TURNS ?? 3);
   const out = [];
   for (const count of sizes) {
