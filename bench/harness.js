@@ -65,7 +65,7 @@ export async function withTempDir(prefix, fn) {
 const TIME = '/usr/bin/time';
 
 /**
- * Runs a command to completion and reports its wall time (ms) and peak RSS (MB). Peak RSS comes
+ * Runs a command to completion and reports its wall time (ms), CPU time (ms) and peak RSS (MB). Peak RSS comes
  * from GNU time's "Maximum resident set size" when /usr/bin/time exists; otherwise from a tiny
  * Node wrapper that reads the child's ru_maxrss through process.resourceUsage() after it exits.
  */
@@ -85,7 +85,9 @@ export function measureProcess(command, args, options = {}) {
       const stderr = Buffer.concat(err).toString();
       const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? /^maxrss-kb: (\d+)$/m.exec(stderr)?.[1] ?? NaN);
       const exit = useTime ? Number(/Exit status: (\d+)/.exec(stderr)?.[1] ?? code) : code;
-      resolve({ code: exit, ms, peakMb: rssKb / 1024, stdout: Buffer.concat(out).toString(), stderr });
+      // user + system CPU of the child and its threads (GNU time only; NaN without it)
+      const cpuS = Number(/User time \(seconds\): ([\d.]+)/.exec(stderr)?.[1] ?? NaN) + Number(/System time \(seconds\): ([\d.]+)/.exec(stderr)?.[1] ?? NaN);
+      resolve({ code: exit, ms, cpuMs: cpuS * 1000, peakMb: rssKb / 1024, stdout: Buffer.concat(out).toString(), stderr });
     });
   });
 }

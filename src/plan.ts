@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import type MailComposerType from 'nodemailer/lib/mail-composer';
+import { randomBytes } from 'node:crypto';
+import type { assembleMessage as AssembleMessage, MimeEncoders } from './core/mime-assembly.js';
 import { error, formatLocation, sortDiagnostics, countBySeverity, warning, type Diagnostic } from './core/diagnostics.js';
 import { composeMessage, type AttachmentData, type MessageInput } from './core/message.js';
 import { parseSuppressionList } from './core/suppression.js';
@@ -438,7 +440,12 @@ export interface BuildOptions {
   testTo?: string;
 }
 
-/** The exact bytes of one message, built by nodemailer's MailComposer. */
+/**
+ * The exact bytes of one message, as nodemailer's MailComposer builds them: its tree (headers,
+ * parts, boundaries) is compiled by MailComposer, and written without its streams by
+ * `assembleMessage` (same bytes, attachments encoded once per campaign); a tree it cannot write
+ * is built by MailComposer itself.
+ */
 export async function buildMessageBytes(campaign: Campaign, message: PlannedMessage, options: BuildOptions): Promise<Buffer> {
   const input: MessageInput = {
     config: campaign.config,
@@ -450,14 +457,44 @@ export async function buildMessageBytes(campaign: Campaign, message: PlannedMess
   };
   if (message.unsubscribeUrl) input.unsubscribeUrl = message.unsubscribeUrl;
   if (options.testTo) input.testTo = options.testTo;
-  const MailComposer = await mailComposer();
-  return new MailComposer(composeMessage(input)).compile().build();
+  const { MailComposer, assembleMessage, encoders } = await mimeBuilder();
+  // nodemailer's own boundary token, 8 random bytes as hex, from a pool instead of a system call each
+  const root = new MailComposer({ ...composeMessage(input), baseBoundary: randomToken() }).compile();
+  return assembleMessage(root, encoders) ?? root.build();
 }
 
-let loadedComposer: Promise<typeof MailComposerType> | undefined;
+let randomPool = Buffer.alloc(0);
+let randomAt = 0;
+
+/** 16 hex digits of randomness, as nodemailer makes a boundary's (`randomBytes(8)`), drawn from a pool. */
+function randomToken(): string {
+  if (randomAt + 8 > randomPool.length) {
+    randomPool = randomBytes(8 * 512);
+    randomAt = 0;
+  }
+  randomAt += 8;
+  return randomPool.toString('hex', randomAt - 8, randomAt);
+}
+
+interface MimeBuilder {
+  MailComposer: typeof MailComposerType;
+  assembleMessage: typeof AssembleMessage;
+  encoders: MimeEncoders;
+}
+
+let loadedBuilder: Promise<MimeBuilder> | undefined;
 
 /** nodemailer is loaded by the first message built: validate never needs it. */
-function mailComposer(): Promise<typeof MailComposerType> {
-  loadedComposer ??= import('nodemailer/lib/mail-composer/index.js').then((m) => m.default);
-  return loadedComposer;
+function mimeBuilder(): Promise<MimeBuilder> {
+  loadedBuilder ??= Promise.all([
+    import('nodemailer/lib/mail-composer/index.js'),
+    import('nodemailer/lib/qp/index.js'),
+    import('nodemailer/lib/base64/index.js'),
+    import('./core/mime-assembly.js'),
+  ]).then(([composer, qp, base64, assembly]) => ({
+    MailComposer: composer.default,
+    assembleMessage: assembly.assembleMessage,
+    encoders: { QpEncoder: qp.Encoder, Base64Encoder: base64.Encoder },
+  }));
+  return loadedBuilder;
 }

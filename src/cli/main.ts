@@ -19,6 +19,18 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * The program's help as `bulletin --help` prints it when its output is not a terminal (80
+ * columns, no colour). The build writes it to dist/cli/help.txt (scripts/help-text.js), and
+ * bin/bulletin.js prints that file for `--help` without loading the CLI: start-up (BENCHMARKS.md).
+ */
+export function helpText(): string {
+  let text = '';
+  const program = buildProgram().configureOutput({ writeOut: (s) => (text += s), getOutHelpWidth: () => 80, getOutHasColors: () => false });
+  program.outputHelp();
+  return text;
+}
+
 /** `bulletin report | head`: the reader went away; stop quietly instead of printing a stack. */
 function endQuietlyOnClosedPipe(err: NodeJS.ErrnoException): void {
   if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);

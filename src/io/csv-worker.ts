@@ -68,6 +68,9 @@ export function parseInWorker({ pieces, ...layout }: CsvPieces): CsvRecords {
       ahead: PARSED_AHEAD,
       lineBreaks: LINE_BREAKS,
     },
+    // csv-parse's garbage is short-lived: a small young generation holds it as well as the default
+    // 32 MB, and that space adds to validate's peak beside MJML's worker and the main thread
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
   const replies = repliesOf(worker);
   worker.unref(); // until its records are read: a command that stops early just exits (after repliesOf: adding listeners refs it)

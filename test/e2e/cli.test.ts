@@ -30,6 +30,13 @@ describe('bulletin --version and --help', () => {
     expect(result.stdout).toMatchSnapshot();
   });
 
+  it('prints the help saved at build (--help, -h) exactly as the CLI prints it (help)', async () => {
+    const fromCli = await bulletin(['help']);
+    expect(fromCli.stdout).toContain('Usage: bulletin');
+    expect((await bulletin(['--help'])).stdout).toBe(fromCli.stdout);
+    expect((await bulletin(['-h'])).stdout).toBe(fromCli.stdout);
+  });
+
   it('prints the help of validate, with examples', async () => {
     const result = await bulletin(['validate', '--help']);
     expect(result.code).toBe(0);
