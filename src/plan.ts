@@ -17,6 +17,8 @@ import { attachmentNames, forEachRecipient } from './campaign-recipients.js';
 export interface PlannedMessage {
   row: RecipientRow;
   language: string;
+  /** The values it was rendered with: the row's, blanks filled from bulletin.json "defaults". */
+  data: Readonly<Record<string, string>>;
   content: RenderedContent;
   warnings: string[];
   attachments: AttachmentData[];
@@ -234,7 +236,7 @@ class RowRenderer {
     if (shape !== undefined) this.checkedShapes.add(shape);
     const warnings = shape !== undefined ? checkRenderedMessage(content) : checkSize(content);
     for (const w of warnings) pushLine(this.outputWarnings, w, row.line);
-    const message: PlannedMessage = { row, language, content, warnings, attachments: await this.attachmentsFor(row) };
+    const message: PlannedMessage = { row, language, data, content, warnings, attachments: await this.attachmentsFor(row) };
     if (this.unsubscribeUrl) message.unsubscribeUrl = this.unsubscribeUrl(mapValues(data, (v) => encodeURIComponent(String(v))));
     return message;
   }
