@@ -161,6 +161,23 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
   return finish(result);
 }
 
+/**
+ * Render some rows again, outside a plan: preview writes a version's extremes, known only once
+ * every row was seen, and a live gallery can render any recipient on demand. The rows were
+ * checked by the plan already, so problems found here are not reported again.
+ */
+export async function renderRows(prepared: PreparedCampaign, rows: readonly RecipientRow[]): Promise<PlannedMessage[]> {
+  const { campaign, template } = prepared;
+  if (!template) return [];
+  const renderer = new RowRenderer(campaign, template, [], { html: true, text: true });
+  const out: PlannedMessage[] = [];
+  for (const row of rows) {
+    const message = await renderer.render(row);
+    if (message) out.push(message);
+  }
+  return out;
+}
+
 function finish(result: PlanResult): PlanResult {
   sortDiagnostics(result.diagnostics);
   result.ok = result.configLoaded && countBySeverity(result.diagnostics).errors === 0;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CLIENT_SCRIPT, STYLES } from './gallery-assets.js';
+import { renderVersions, type GalleryIndex, type GalleryVersion } from './gallery-versions.js';
 
 /** One recipient as the reviewer sees it in `preview/index.html`. */
 export interface GalleryEntry {
@@ -14,6 +15,8 @@ export interface GalleryEntry {
   /** The message headers as they will be sent. */
   headers: Array<[string, string]>;
   warnings: string[];
+  /** Position among the previewed recipients: the entry's row in `GalleryData.index`. */
+  seq?: number;
 }
 
 export type GalleryApproval =
@@ -37,6 +40,15 @@ export interface GalleryData {
   entries: GalleryEntry[];
   /** e.g. "files written for the first 1,000 of 12,000 recipients (use --all)". */
   truncatedNote?: string;
+  /** The distinct versions of the message, most common first. */
+  versions?: GalleryVersion[];
+  /** Every previewed recipient, written or not. */
+  index?: GalleryIndex;
+  /**
+   * A live gallery's address for any recipient's files, `{seq}` and `{ext}` (html, txt, eml)
+   * filled in: an unwritten recipient is then rendered on demand instead of shown by example.
+   */
+  renderUrl?: string;
 }
 
 /**
@@ -84,6 +96,7 @@ export function renderGalleryHtml(data: GalleryData): string {
   ${data.truncatedNote === undefined ? '' : `<p class="notice" id="truncated-note"><span class="notice-icon" aria-hidden="true">i</span>${escapeHtml(data.truncatedNote)}</p>`}
   ${renderDiagnostics(data.diagnostics)}
 </header>
+${renderVersions(data.versions ?? [], data.index, data.counts.recipients)}
 <div class="layout">
   <nav class="sidebar" aria-label="Recipients">
     <div class="filters">
@@ -153,7 +166,11 @@ interface ClientData {
     files: { html: string; text: string; eml: string } | null;
     headers: number[];
     warnings: string[];
+    seq: number | null;
   }>;
+  versions: Array<{ number: number; count: number; language: string; example: number }>;
+  index: GalleryIndex | null;
+  renderUrl: string | null;
 }
 
 function clientData(data: GalleryData): ClientData {
@@ -181,9 +198,11 @@ function clientData(data: GalleryData): ClientData {
         : null,
       headers,
       warnings: entry.warnings,
+      seq: entry.seq ?? null,
     };
   });
-  return { headerPool, entries };
+  const versions = (data.versions ?? []).map((v) => ({ number: v.number, count: v.count, language: v.language, example: v.example.seq }));
+  return { headerPool, entries, versions, index: data.index ?? null, renderUrl: data.renderUrl ?? null };
 }
 
 /**

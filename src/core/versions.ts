@@ -77,7 +77,7 @@ interface Group {
   empty: Array<{ count: number; recipient: VersionRecipient } | undefined>;
 }
 
-export interface VersionInput {
+export interface VersionInput<T = undefined> {
   seq: number;
   line: number;
   email: string;
@@ -88,11 +88,15 @@ export interface VersionInput {
   attachments: readonly string[];
   /** The values the message is rendered with (row values, blanks filled from defaults). */
   data: Readonly<Record<string, string>>;
+  /** Kept while the recipient may be named (example or extreme): e.g. their row, to render it later. */
+  keep?: T;
 }
 
 /** Groups recipients into versions as the plan renders them; holds numbers, not messages. */
-export class VersionGrouper {
+export class VersionGrouper<T = undefined> {
   private readonly groups = new Map<string, Group>();
+  /** Everything kept for a recipient who was, at some point, a version's example or extreme. */
+  private readonly kept = new Map<number, T>();
 
   /**
    * @param structureOf the block structure of a language's variant
@@ -103,11 +107,15 @@ export class VersionGrouper {
     private readonly columns: readonly string[],
   ) {}
 
-  add(input: VersionInput): void {
+  /** Returns the version's key (MessageVersion.key), to tell each recipient's version once finished. */
+  add(input: VersionInput<T>): string {
     const attachmentsKey = input.attachments.join('\n');
     const key = `${input.language}\u0001${input.branches}\u0001${attachmentsKey}`;
     let group = this.groups.get(key);
-    const recipient = (): VersionRecipient => ({ seq: input.seq, line: input.line, email: input.email });
+    const recipient = (): VersionRecipient => {
+      if (input.keep !== undefined) this.kept.set(input.seq, input.keep);
+      return { seq: input.seq, line: input.line, email: input.email };
+    };
     if (!group) {
       group = {
         key,
@@ -135,6 +143,7 @@ export class VersionGrouper {
         if (!longest || value.length > longest.length) group.longest[c] = { length: value.length, recipient: recipient() };
       }
     }
+    return key;
   }
 
   /** The versions, most recipients first (ties: the one met first). */
@@ -143,7 +152,14 @@ export class VersionGrouper {
     const versions = groups.map((g, i) => this.describe(g, i + 1));
     const common = versions[0];
     if (common) for (const v of versions.slice(1)) v.differences = compareVersions(v, common);
+    const named = new Set(namedRecipients(versions).map((r) => r.seq));
+    for (const seq of this.kept.keys()) if (!named.has(seq)) this.kept.delete(seq);
     return versions;
+  }
+
+  /** What was kept for a recipient the versions name (after finish). */
+  keptFor(seq: number): T | undefined {
+    return this.kept.get(seq);
   }
 
   private describe(group: Group, number: number): MessageVersion {
