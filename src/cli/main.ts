@@ -154,10 +154,34 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
       run(async () => (await import('./commands/report.js')).reportCommand(dir, options)),
     );
 
+  program
+    .command('inbox')
+    .description('read what came back (bounces, delays, auto-replies, complaints, unsubscribe requests, replies), match it to runs and recipients, record it')
+    .argument('[dir]', 'campaign folder', '.')
+    .option('--from <source>', 'a folder of .eml files, an mbox file, a Maildir, or imaps://user@host[:port]/FOLDER (password in BULLETIN_IMAP_PASSWORD); default: "inbox" in bulletin.json')
+    .option('--mark-seen', 'mark the messages it classified as seen (IMAP, Maildir); otherwise nothing in the mailbox changes')
+    .option('--move-to <folder>', 'move the messages it classified to this folder (IMAP, Maildir); the folder must exist')
+    .option('--replies', 'list the people who replied: their row, subject, date and first lines')
+    .option('--export <dir>', 'write the replies as .eml files into this folder, for the team')
+    .option('--json', 'print every message and a summary as JSON on stdout')
+    .addHelpText(
+      'after',
+      examples([
+        'bulletin inbox --from ~/Downloads/bounces/',
+        'bulletin inbox my-campaign --from exported.mbox --replies',
+        'BULLETIN_IMAP_PASSWORD=… bulletin inbox --from imaps://comms@mail.example.org/INBOX',
+        'bulletin inbox --from imaps://comms@mail.example.org/INBOX --move-to Processed',
+        'bulletin inbox --replies --export replies/',
+      ]),
+    )
+    .action((dir: string, options: object) =>
+      run(async () => (await import('./commands/inbox.js')).inboxCommand(dir, options)),
+    );
+
   const suppress = program.command('suppress').description('manage the suppression list (addresses never to mail)');
   suppress
     .command('add')
-    .description("add a run's permanent failures to the suppression list named by \"suppress\" in bulletin.json")
+    .description("add a run's permanent failures, and the hard bounces, complaints and unsubscribe requests `inbox` found, to the suppression list named by \"suppress\" in bulletin.json")
     .argument('[dir]', 'campaign folder', '.')
     .requiredOption('--from-run <id>', 'the run whose permanent failures to add ("latest" for the latest)')
     .addHelpText('after', examples(['bulletin suppress add --from-run latest']))

@@ -5,9 +5,10 @@
  * src/core/inbox-classify.ts, recording is src/inbox.ts.
  */
 import { recipientKey } from './address.js';
+import type { InboxKind } from './inbox-classify.js';
 import type { ManifestRecord } from './manifest.js';
 
-export type InboxKind = 'bounce' | 'delay' | 'auto-reply' | 'complaint' | 'unsubscribe' | 'reply' | 'unknown';
+export type { InboxKind };
 
 export const INBOX_KINDS: readonly InboxKind[] = ['bounce', 'delay', 'auto-reply', 'complaint', 'unsubscribe', 'reply', 'unknown'];
 

@@ -2,6 +2,7 @@
  * The run manifest as values: one record per state change of one recipient. Pure: reading
  * and appending the file is src/io/manifest-store.ts.
  */
+import type { RecipientInbox } from './inbox.js';
 
 export type ManifestState = 'sending' | 'sent' | 'failed' | 'deferred' | 'suppressed';
 
@@ -163,15 +164,15 @@ export interface ExtraColumns {
   byKey: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
-export const REPORT_COLUMNS = ['email', 'line', 'state', 'attempts', 'messageId', 'code', 'response', 'at'] as const;
+export const REPORT_COLUMNS = ['email', 'line', 'state', 'attempts', 'messageId', 'code', 'response', 'at', 'inbox', 'bounceStatus', 'bounceDiagnostic'] as const;
 
 /**
  * One row per recipient for `bulletin report`, header first. The last state `sending` is
  * reported as `uncertain`, which is what it means once the run is over.
  */
-export function reportRows(records: Iterable<ManifestRecord>, extraColumns?: ExtraColumns): string[][] {
+export function reportRows(records: Iterable<ManifestRecord>, extraColumns?: ExtraColumns, inbox?: ReadonlyMap<string, RecipientInbox>): string[][] {
   const extra = extraColumns?.names ?? [];
-  const header = ['email', ...extra, 'line', 'state', 'attempts', 'messageId', 'code', 'response', 'at'];
+  const header = ['email', ...extra, 'line', 'state', 'attempts', 'messageId', 'code', 'response', 'at', 'inbox', 'bounceStatus', 'bounceDiagnostic'];
   const rows: string[][] = [header];
   for (const record of foldManifest(records).values()) {
     const values = extraColumns?.byKey.get(record.key) ?? {};
@@ -185,9 +186,17 @@ export function reportRows(records: Iterable<ManifestRecord>, extraColumns?: Ext
       record.code === undefined ? '' : String(record.code),
       record.response ?? record.error ?? '',
       record.at,
+      ...inboxCells(record, inbox?.get(record.key)),
     ]);
   }
   return rows;
+}
+
+/** What came back for a recipient (`bulletin inbox`): `sent` when the message was sent and nothing came back. */
+function inboxCells(record: ManifestRecord, inbox: RecipientInbox | undefined): [string, string, string] {
+  if (!inbox) return [record.state === 'sent' ? 'sent' : '', '', ''];
+  const bounce = inbox.outcome === 'bounced' || inbox.outcome === 'delayed';
+  return [inbox.outcome, bounce ? (inbox.status ?? '') : '', bounce ? (inbox.diagnostic ?? '') : ''];
 }
 
 /** Characters that make a spreadsheet treat a cell as a formula (CSV injection). */

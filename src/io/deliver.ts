@@ -4,7 +4,8 @@
  * For each message: append `sending` (on disk) → hand it to the transport → append the outcome.
  * - sent → `sent` with the reply; 5xx → `failed` with code and reply, the run goes on;
  * - temporary (4xx, lost before the data was sent) → `deferred` with the next try, retried with
- *   backoff up to `retries` times, every try on the record;
+ *   backoff up to `retries` times, every try on the record; when the server said when to come
+ *   back (Retry-After), no sooner than that, and no other message starts before then either;
  * - uncertain (lost after the final `.`) → stays `sending` (a second `sending` line says why):
  *   never retried automatically;
  * - fatal (bad login, TLS/connection settings) → `deferred` (not sent), stop taking messages;
@@ -131,6 +132,12 @@ class DeliveryRun {
   private readonly syncing = new Set<Promise<void>>();
 
   private consecutiveFailures = 0;
+  /**
+   * No message starts before this time (ms): the server asked the whole sender to wait
+   * (Retry-After). Jobs wait here unrecorded, rather than as `sending` inside the transport,
+   * where a crash would leave them looking uncertain although nothing went out.
+   */
+  private pausedUntil = 0;
   private readonly deferredKeys = new Set<string>();
   private readonly result: DeliveryResult = { sent: 0, failed: 0, deferred: 0, uncertain: [], skipped: 0, attempts: 0 };
 
@@ -191,7 +198,7 @@ class DeliveryRun {
     for (;;) {
       if (this.stopping) return undefined;
       const now = this.now();
-      const index = this.pending.findIndex((job) => job.dueAt <= now && this.slots.hasRoom(job.domain));
+      const index = now < this.pausedUntil ? -1 : this.pending.findIndex((job) => job.dueAt <= now && this.slots.hasRoom(job.domain));
       if (index !== -1) {
         const [job] = this.pending.splice(index, 1);
         this.slots.tryAcquire(job!.domain);
@@ -230,7 +237,10 @@ class DeliveryRun {
 
   private msUntilNextDue(now: number): number | undefined {
     let earliest: number | undefined;
-    for (const job of this.pending) if (job.dueAt > now && (earliest === undefined || job.dueAt < earliest)) earliest = job.dueAt;
+    for (const job of this.pending) {
+      const due = Math.max(job.dueAt, this.pausedUntil);
+      if (due > now && (earliest === undefined || due < earliest)) earliest = due;
+    }
     return earliest === undefined ? undefined : earliest - now;
   }
 
@@ -335,6 +345,7 @@ class DeliveryRun {
 
   private async deferOrGiveUp(job: Job, outcome: DeliveryOutcome & { kind: 'temporary' }, reply: { code?: number; response: string }): Promise<void> {
     const { message, attempt } = job;
+    if (outcome.retryAfterMs !== undefined) this.pausedUntil = Math.max(this.pausedUntil, this.now() + outcome.retryAfterMs);
     if (attempt > this.input.options.retries) {
       await this.fail(message, attempt, outcome, { ...reply, error: `gave up after ${attempt} tries` });
       return;
@@ -346,7 +357,7 @@ class DeliveryRun {
       this.emit({ type: 'deferred', message, attempt, outcome });
       return;
     }
-    const delay = backoffDelay(attempt, this.input.options.backoff ?? DEFAULT_BACKOFF, this.random);
+    const delay = outcome.retryAfterMs ?? backoffDelay(attempt, this.input.options.backoff ?? DEFAULT_BACKOFF, this.random);
     const dueAt = this.now() + delay;
     const nextTry = new Date(dueAt).toISOString();
     await this.record(message, attempt, { state: 'deferred', ...reply, nextTry });

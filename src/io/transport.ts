@@ -100,8 +100,12 @@ export type DeliveryOutcome =
   | { kind: 'sent'; code: number; response: string }
   /** 5xx, including the recipient refused at RCPT TO. */
   | { kind: 'permanent'; code: number; response: string }
-  /** 4xx, or the connection was lost before the message data was completely sent. */
-  | { kind: 'temporary'; code?: number; response: string }
+  /**
+   * 4xx, or the connection was lost before the message data was completely sent.
+   * `retryAfterMs`: the server said when to come back (HTTP Retry-After). It throttles the whole
+   * sender, not this message: the run retries no sooner, and starts nothing else until then.
+   */
+  | { kind: 'temporary'; code?: number; response: string; retryAfterMs?: number }
   /** The connection was lost after the whole message went out, before the reply: the server may have queued it. */
   | { kind: 'uncertain'; response: string }
   /** Will not fix itself by retrying: bad credentials, TLS or connection settings. */
@@ -169,7 +173,7 @@ const AUTH_ERRORS = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2']);
 /** Settings problems: retrying the same settings gets the same error. */
 const CONFIG_ERRORS = new Set(['ETLS', 'EDNS', 'ECONFIG', 'EPROXY', 'EREQUIRETLS']);
 /** Certificate and TLS protocol errors surface as ESOCKET with Node's own code kept in originalCode. */
-const TLS_SYSTEM_ERROR = /^(ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT|UNABLE_TO_(GET|VERIFY)_)/;
+export const TLS_SYSTEM_ERROR = /^(ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT|UNABLE_TO_(GET|VERIFY)_)/;
 
 /**
  * Maps a nodemailer error to an outcome. `handedOver`: whether the whole message stream was

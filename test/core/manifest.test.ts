@@ -53,10 +53,22 @@ describe('foldManifest / summarizeRun', () => {
 describe('report CSV', () => {
   it('has one row per recipient, extra columns, and uncertain for a last `sending`', () => {
     const rows = reportRows(records, { names: ['organisation'], byKey: new Map([['a@example.org', { organisation: 'Hartmoor Primary' }]]) });
-    expect(rows[0]).toEqual(['email', 'organisation', 'line', 'state', 'attempts', 'messageId', 'code', 'response', 'at']);
-    expect(rows[1]).toEqual(['a@example.org', 'Hartmoor Primary', '2', 'sent', '1', '<a@example.org@example.org>', '250', '250 OK queued', '2026-11-27T19:41:32.000Z']);
+    expect(rows[0]).toEqual(['email', 'organisation', 'line', 'state', 'attempts', 'messageId', 'code', 'response', 'at', 'inbox', 'bounceStatus', 'bounceDiagnostic']);
+    expect(rows[1]).toEqual(['a@example.org', 'Hartmoor Primary', '2', 'sent', '1', '<a@example.org@example.org>', '250', '250 OK queued', '2026-11-27T19:41:32.000Z', 'sent', '', '']);
     expect(rows[3]?.[3]).toBe('uncertain');
     expect(rows).toHaveLength(5);
+  });
+
+  it('shows what came back per recipient, with the bounce status and diagnostic', () => {
+    const inbox = new Map([
+      ['a@example.org', { outcome: 'bounced' as const, status: '5.1.1', diagnostic: '550 5.1.1 user unknown', softBounces: 0, at: '2026-11-28T10:00:00.000Z' }],
+      ['b@example.org', { outcome: 'replied' as const, softBounces: 0, at: '2026-11-28T10:00:00.000Z' }],
+    ]);
+    const rows = reportRows(records, undefined, inbox);
+    expect(rows[1]?.slice(-3)).toEqual(['bounced', '5.1.1', '550 5.1.1 user unknown']);
+    expect(rows[2]?.slice(-3)).toEqual(['replied', '', '']);
+    // uncertain, nothing back: no claim that it was sent
+    expect(rows[3]?.slice(-3)).toEqual(['', '', '']);
   });
 
   it('neutralises spreadsheet formulas and quotes properly', () => {

@@ -313,7 +313,7 @@ describe('bulletin report', () => {
     const report = await bulletin(['report', campaign, '--columns', 'contact_name,school']);
     expect(report.code).toBe(0);
     const lines = report.stdout.trim().split('\r\n');
-    expect(lines[0]).toBe('email,contact_name,school,line,state,attempts,messageId,code,response,at');
+    expect(lines[0]).toBe('email,contact_name,school,line,state,attempts,messageId,code,response,at,inbox,bounceStatus,bounceDiagnostic');
     expect(lines).toHaveLength(4);
     expect(lines[3]).toContain(`"'=HYPERLINK(""http://evil.example.com"")"`);
     expect(lines[1]).toMatch(/^head1@school1\.example\.org,Head Teacher 1,School number 1,2,sent,1,<.+>,250,/);

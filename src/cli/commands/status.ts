@@ -1,4 +1,5 @@
 import chalk from '../output/color.js';
+import { countInboxOutcomes } from '../../core/inbox.js';
 import { loadRun } from '../../runs.js';
 import { describeVersions, type ApprovedVersion } from '../../core/approval.js';
 import { EXIT, type ExitCode } from '../errors.js';
@@ -14,8 +15,23 @@ export async function statusCommand(dir: string, options: StatusOptions): Promis
   const { info, summary } = run;
   const problems = summary.counts.failed > 0 || summary.counts.sending > 0;
   const exitCode = problems ? EXIT.problems : EXIT.ok;
+  const inboxCounts = countInboxOutcomes(run.inbox);
+  // sent, and nothing of note came back (an auto-reply or reply means it arrived)
+  const sentNothingBack = [...run.records.reduce((last, r) => last.set(r.key, r.state), new Map<string, string>())].filter(([key, state]) => state === 'sent' && !run.inbox.has(key)).length;
   if (options.json) {
-    printJson({ run: info, finished: info.finishedAt !== undefined, recipients: summary.recipients, counts: { ...summary.counts, uncertain: summary.counts.sending }, failures: summary.failures, uncertain: summary.uncertain, deferred: summary.deferred, unreadableLines: run.unreadable, manifest: run.dir });
+    const afterSend = [...run.inbox.entries()].map(([key, r]) => ({ key, ...r }));
+    printJson({
+      run: info,
+      finished: info.finishedAt !== undefined,
+      recipients: summary.recipients,
+      counts: { ...summary.counts, uncertain: summary.counts.sending },
+      inbox: { counts: { ...inboxCounts, sentNothingBack: sentNothingBack }, recipients: afterSend },
+      failures: summary.failures,
+      uncertain: summary.uncertain,
+      deferred: summary.deferred,
+      unreadableLines: run.unreadable,
+      manifest: run.dir,
+    });
     return exitCode;
   }
   const state = info.finishedAt ? chalk.green(`finished ${info.finishedAt}`) : chalk.yellow('unfinished (`bulletin send --resume` continues it)');
@@ -31,6 +47,20 @@ export async function statusCommand(dir: string, options: StatusOptions): Promis
   out(`  recipients   ${plural(summary.recipients, 'recipient')} recorded`);
   const c = summary.counts;
   out(`  sent ${c.sent} · failed ${c.failed} · uncertain ${c.sending} · deferred ${c.deferred} · suppressed ${c.suppressed}`);
+  if (run.inbox.size > 0) {
+    const i = inboxCounts;
+    out(`  after the send (bulletin inbox): nothing back ${sentNothingBack} · bounced ${i.bounced} · delayed ${i.delayed} · auto-replied ${i['auto-replied']} · replied ${i.replied} · complained ${i.complained} · unsubscribed ${i.unsubscribed}${i.softBounces > 0 ? ` (${plural(i.softBounces, 'soft bounce')} counted)` : ''}`);
+  }
+  const hard = [...run.inbox.entries()].filter(([, r]) => r.outcome === 'bounced' || r.outcome === 'complained' || r.outcome === 'unsubscribed');
+  if (hard.length > 0) {
+    const byKey = new Map(run.records.map((r) => [r.key, r]));
+    out(chalk.red('\nBounced, complained or unsubscribed since the send (`bulletin suppress add --from-run` keeps them off the next campaign):'));
+    for (const [key, r] of hard.slice(0, 50)) {
+      const rec = byKey.get(key);
+      out(`  ${rec?.email ?? key} (line ${rec?.line ?? '?'}): ${r.outcome}${r.status ? ` ${r.status}` : ''}${r.diagnostic ? `: ${r.diagnostic}` : ''}`);
+    }
+    if (hard.length > 50) out(`  … and ${hard.length - 50} more: \`bulletin report\` lists them all`);
+  }
   if (summary.failures.length > 0) {
     out(chalk.red('\nFailed (the server refused these; they are not retried unless you resume with --retry-failed):'));
     for (const f of summary.failures) out(`  ${f.email} (line ${f.line}): ${[f.code, f.response ?? f.error].filter(Boolean).join(' ')}`);
