@@ -106,6 +106,7 @@ ${renderVersions(data.versions ?? [], data.index, data.counts.recipients)}
         <label class="check"><input type="checkbox" id="only-warnings"> Only with warnings</label>
         <p id="shown-count" class="shown-count" aria-live="polite"></p>
       </div>
+      <p id="version-filter" class="version-filter" hidden><span id="version-filter-label"></span> <button type="button" id="version-filter-clear" class="linkish">Show every version</button></p>
     </div>
     <p class="key-hint" id="key-hint" aria-hidden="true">Use <kbd>&uarr;</kbd> <kbd>&darr;</kbd> to move between recipients</p>
     <ul id="recipient-list" class="recipient-list" role="listbox" aria-label="Recipients" tabindex="0"></ul>
@@ -133,6 +134,7 @@ ${renderVersions(data.versions ?? [], data.index, data.counts.recipients)}
       </div>
     </div>
     <p id="not-written" class="notice not-written" hidden>This message was rendered and checked, but its files were not written (over the file limit). Its headers are shown under Headers.</p>
+    <section id="own-values" class="own-values" aria-label="This recipient's values" aria-live="polite" hidden></section>
     <section id="panel-html" class="panel stage" role="tabpanel" aria-labelledby="tab-html">
       <iframe id="preview-frame" title="The message as HTML" sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe>
     </section>
