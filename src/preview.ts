@@ -4,7 +4,7 @@ import type { ApprovalState } from './core/approval.js';
 import { countBySeverity, formatLocation } from './core/diagnostics.js';
 import { safeFileName } from './core/file-names.js';
 import { renderGalleryHtml, type GalleryData, type GalleryEntry } from './core/gallery.js';
-import type { GalleryIndex, GalleryVersion } from './core/gallery-versions.js';
+import { ColumnPacker, type GalleryIndex, type GalleryVersion } from './core/gallery-versions.js';
 import type { RecipientRow } from './core/recipients.js';
 import { namedRecipients, VersionGrouper, type MessageVersion } from './core/versions.js';
 import { messageIdFor, senderAddress } from './core/message.js';
@@ -79,8 +79,10 @@ export async function previewCampaign(dir: string, options: PreviewOptions): Pro
   // Every previewed recipient, by seq (0-based): the gallery's index and the versions.
   const columns = template ? [...new Set(template.variables.map((v) => v.name))] : [];
   const nameColumn = campaign.config.columns.name;
-  const index: GalleryIndex = { email: [], line: [], version: [], columns, values: columns.map(() => []), warnings: [] };
-  if (nameColumn) index.name = [];
+  const index: GalleryIndex = { email: [], line: [], version: [], columns, values: [], warnings: [] };
+  // Most columns repeat a few values (area, language, a note): stored once each.
+  const values = columns.map(() => new ColumnPacker());
+  const names = nameColumn ? new ColumnPacker() : undefined;
   const versionKeys: string[] = [];
   const rowHashes: string[] = [];
   const grouper = template ? new VersionGrouper<RecipientRow>((language) => template.structure(language), columns) : undefined;
@@ -100,8 +102,8 @@ export async function previewCampaign(dir: string, options: PreviewOptions): Pro
       }
       index.email.push(row.email);
       index.line.push(row.line);
-      index.name?.push(nameColumn ? (row.fields[nameColumn] ?? '') : '');
-      for (let c = 0; c < columns.length; c++) index.values[c]!.push(message.data[columns[c]!] ?? '');
+      names?.push(row.fields[nameColumn!] ?? '');
+      for (let c = 0; c < columns.length; c++) values[c]!.push(message.data[columns[c]!] ?? '');
       if (message.warnings.length > 0) index.warnings.push([seq, message.warnings]);
       rowHashes.push(hash);
       if (grouper && template) {
@@ -112,6 +114,8 @@ export async function previewCampaign(dir: string, options: PreviewOptions): Pro
   });
   for (const s of plan.suppressed) rows[s.key] = 'suppressed';
 
+  index.values = values.map((v) => v.packed());
+  if (names) index.name = names.packed();
   const digest = await digestCampaign(campaign);
   const found = grouper?.finish() ?? [];
   const versions: PreviewVersion[] = found.map((v) => ({ ...v, digest: sha256(`${digest.digest}\n${v.key}\n${v.members.map((seq) => rowHashes[seq]).join('\n')}`) }));

@@ -11,23 +11,66 @@ export type GalleryVersion = Omit<MessageVersion, 'members' | 'lines' | 'key'> &
 export interface GalleryIndex {
   email: string[];
   /** The name column (bulletin.json columns.name), when there is one. */
-  name?: string[];
+  name?: PackedColumn;
   line: number[];
   /** Version number per recipient. */
   version: number[];
   /** The columns the template reads, shown beside an unwritten recipient's example. */
   columns: string[];
-  /** values[c][seq]: the value of columns[c] the recipient's message is rendered with. */
-  values: string[][];
+  /** values[c] holds, by seq, the value of columns[c] the recipient's message is rendered with. */
+  values: PackedColumn[];
   /** [seq, warnings] for the few recipients whose message has warnings. */
   warnings: Array<[number, string[]]>;
+}
+
+/** A column's values by seq: as they are, or (when many repeat) as indexes into its distinct values. */
+export type PackedColumn = string[] | { dict: string[]; refs: number[] };
+
+/** Builds a PackedColumn value by value, giving up the dictionary once most values are distinct. */
+export class ColumnPacker {
+  private dict: Map<string, number> | undefined = new Map();
+  private readonly distinct: string[] = [];
+  private readonly refs: number[] = [];
+  private plain: string[] | undefined;
+
+  push(value: string): void {
+    if (this.plain) {
+      this.plain.push(value);
+      return;
+    }
+    const dict = this.dict!;
+    let ref = dict.get(value);
+    if (ref === undefined) {
+      ref = this.distinct.length;
+      this.distinct.push(value);
+      dict.set(value, ref);
+      if (this.distinct.length > 1000 && this.distinct.length * 2 > this.refs.length) {
+        this.plain = this.refs.map((r) => this.distinct[r]!);
+        this.plain.push(value);
+        this.dict = undefined;
+        this.refs.length = 0;
+        this.distinct.length = 0;
+        return;
+      }
+    }
+    this.refs.push(ref);
+  }
+
+  packed(): PackedColumn {
+    return this.plain ?? { dict: this.distinct, refs: this.refs };
+  }
+}
+
+export function valueAt(column: PackedColumn | undefined, seq: number): string {
+  if (!column) return '';
+  return (Array.isArray(column) ? column[seq] : column.dict[column.refs[seq] ?? -1]) ?? '';
 }
 
 /** The "Versions" view: each distinct version once, who gets it, its example and extremes. */
 export function renderVersions(versions: readonly GalleryVersion[], index: GalleryIndex | undefined, recipients: number): string {
   if (versions.length === 0) return '';
   const who = (r: VersionRecipient): string => {
-    const name = index?.name?.[r.seq];
+    const name = valueAt(index?.name, r.seq);
     return `${escapeHtml(name ? `${name} <${r.email}>` : r.email)}, line ${r.line}`;
   };
   const items = versions.map((v) => {

@@ -207,10 +207,25 @@ export function compareVersions(version: MessageVersion, common: MessageVersion)
   if (version.language !== common.language) out.push({ what: 'language', here: version.language, common: common.language });
   const where = (b: VersionBlock): string => `${b.file}:${b.line}`;
   const label = (b: VersionBlock): string => `${b.opening} (${where(b)}${b.part === 'message' ? '' : `, ${b.part}`})`;
-  const theirs = new Map(common.blocks.map((b) => [`${where(b)} ${b.opening}`, b]));
+  // Within a language a block is its place in the file; across variants (another file), the
+  // same block as written, counted in order, so `{{#if note}}` of each variant match.
+  const sameFile = version.language === common.language;
+  const ids = (blocks: VersionBlock[]): string[] => {
+    const seen = new Map<string, number>();
+    return blocks.map((b) => {
+      if (sameFile) return `${where(b)} ${b.opening}`;
+      const base = `${b.part} ${b.opening}`;
+      const n = (seen.get(base) ?? 0) + 1;
+      seen.set(base, n);
+      return `${base} ${n}`;
+    });
+  };
+  const commonIds = ids(common.blocks);
+  const theirs = new Map(common.blocks.map((b, i) => [commonIds[i]!, b]));
   const seen = new Set<string>();
-  for (const b of version.blocks) {
-    const id = `${where(b)} ${b.opening}`;
+  const versionIds = ids(version.blocks);
+  for (const [i, b] of version.blocks.entries()) {
+    const id = versionIds[i]!;
     seen.add(id);
     const other = theirs.get(id);
     if (!other) out.push({ what: label(b), here: b.outcome, common: 'not reached' });

@@ -88,7 +88,7 @@ type Tab = 'html' | 'text' | 'headers';
     list: list,
     count: index.email.length,
     renderRow: function (seq, li) {
-      const name = index.name ? index.name[seq] : '';
+      const name = valueAt(index.name, seq);
       const email = index.email[seq] ?? '';
       const warnings = warningsOf.get(seq) ?? [];
       const version = index.version[seq] ?? 0;
@@ -112,8 +112,8 @@ type Tab = 'html' | 'text' | 'headers';
       li.appendChild(sub);
     },
     searchText: function (seq) {
-      const parts = [index.name ? index.name[seq] ?? '' : '', index.email[seq] ?? '', 'line ' + (index.line[seq] ?? '')];
-      for (const column of index.values) parts.push(column[seq] ?? '');
+      const parts = [valueAt(index.name, seq), index.email[seq] ?? '', 'line ' + (index.line[seq] ?? '')];
+      for (const column of index.values) parts.push(valueAt(column, seq));
       const entry = entries[entryOf.get(seq) ?? -1];
       if (entry) parts.push(entry.language ?? '', entry.subject);
       return parts.concat(warningsOf.get(seq) ?? []).join('\t');
@@ -149,7 +149,7 @@ type Tab = 'html' | 'text' | 'headers';
     if (example !== undefined) select(example);
     showOwnValues(panel, index, seq, version, exampleSeq);
     panel.hidden = false;
-    const name = index.name ? index.name[seq] : '';
+    const name = valueAt(index.name, seq);
     const email = index.email[seq] ?? '';
     $('selected-to').textContent = 'To ' + (name ? name + ' <' + email + '>' : email) + ' \u00b7 CSV line ' + (index.line[seq] ?? '') +
       (version ? ' \u00b7 version ' + version.number + ', shown by its example' : '');

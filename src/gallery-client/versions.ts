@@ -13,12 +13,20 @@ interface VersionSummary {
 /** core/gallery-versions.ts GalleryIndex: every recipient, column by column. */
 interface RecipientIndex {
   email: string[];
-  name?: string[];
+  name?: PackedColumn;
   line: number[];
   version: number[];
   columns: string[];
-  values: string[][];
+  values: PackedColumn[];
   warnings: Array<[number, string[]]>;
+}
+
+/** A column by seq, or indexes into its distinct values (core/gallery-versions.ts). */
+type PackedColumn = string[] | { dict: string[]; refs: number[] };
+
+function valueAt(column: PackedColumn | undefined, seq: number): string {
+  if (!column) return '';
+  return (Array.isArray(column) ? column[seq] : column.dict[column.refs[seq] ?? -1]) ?? '';
 }
 
 interface VersionHandlers {
@@ -47,7 +55,7 @@ function wireVersions(handlers: VersionHandlers): void {
 }
 
 function recipientLabel(index: RecipientIndex, seq: number): string {
-  const name = index.name ? index.name[seq] : '';
+  const name = valueAt(index.name, seq);
   const email = index.email[seq] ?? '';
   return name ? name + ' <' + email + '>' : email;
 }
@@ -83,13 +91,14 @@ function showOwnValues(panel: HTMLElement, index: RecipientIndex, seq: number, v
   });
   const body = table.createTBody();
   index.columns.forEach(function (column, c) {
-    const values = index.values[c] ?? [];
+    const values = index.values[c];
     const row = body.insertRow();
     const name = document.createElement('th');
     name.scope = 'row';
     name.textContent = column;
     row.appendChild(name);
-    [values[seq] ?? '', values[exampleSeq] ?? ''].forEach(function (value, i) {
+    const example = valueAt(values, exampleSeq);
+    [valueAt(values, seq), example].forEach(function (value, i) {
       const cell = row.insertCell();
       if (value === '') {
         cell.textContent = '(blank)';
@@ -97,7 +106,7 @@ function showOwnValues(panel: HTMLElement, index: RecipientIndex, seq: number, v
       } else {
         cell.textContent = value;
       }
-      if (i === 0 && value !== (values[exampleSeq] ?? '')) cell.classList.add('differs');
+      if (i === 0 && value !== example) cell.classList.add('differs');
     });
   });
   panel.appendChild(table);

@@ -88,9 +88,17 @@ describe('versions of a message', () => {
     expect(versions.map((v) => `${v.language}:${v.count}`)).toEqual(['en:2', 'en:1', 'cy:1']);
     const welsh = versions[2]!;
     expect(welsh.blocks.map((b) => b.file)).toEqual(['message.cy.mjml']);
-    expect(welsh.differences[0]).toEqual({ what: 'language', here: 'cy', common: 'en' });
-    // Its block is a different one (another file): reached here, not in the common version.
-    expect(welsh.differences.map((d) => d.here)).toContain('shown');
+    // The variant's {{#if patrols}} is matched with the main message's: shown in both.
+    expect(welsh.differences).toEqual([{ what: 'language', here: 'cy', common: 'en' }]);
+    const quiet = group(t, [
+      { email: 'a@example.org', patrols: 'yes' },
+      { email: 'b@example.org', patrols: 'yes' },
+      { email: 'c@example.org', patrols: '', language: 'cy' },
+    ], ['patrols']);
+    expect(quiet[1]!.differences).toEqual([
+      { what: 'language', here: 'cy', common: 'en' },
+      { what: '{{#if patrols}} (message.cy.mjml:7)', here: 'left out', common: 'shown' },
+    ]);
   });
 
   it('tells attachment sets apart, and the partials each version uses', async () => {
