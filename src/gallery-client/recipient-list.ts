@@ -86,9 +86,11 @@ function createRecipientList(options: RecipientListOptions): RecipientList {
       const start = starts[row] ?? 0;
       const end = (starts[row + 1] ?? text.length) - 1;
       let all = true;
-      for (const term of rest) {
-        const found = text.indexOf(term, start);
-        if (found === -1 || found + term.length > end) { all = false; break; }
+      if (rest.length > 0) {
+        const line = text.substring(start, end);
+        for (const term of rest) {
+          if (line.indexOf(term) === -1) { all = false; break; }
+        }
       }
       if (all && (!keep || keep(row))) out.push(row);
       at = text.indexOf(lead, end + 1);
@@ -108,14 +110,16 @@ function createRecipientList(options: RecipientListOptions): RecipientList {
   function draw(force: boolean): void {
     frame = 0;
     const top = list.scrollTop;
-    const height = list.clientHeight || 600;
+    // Never more than a window's worth: while the page is still being laid out the list can
+    // briefly measure as tall as all its rows.
+    const height = Math.min(list.clientHeight || window.innerHeight, window.innerHeight);
     const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(visible.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
-    if (!force && first === drawn && list.childElementCount === last - first) return;
+    if (!force && first === drawn && list.childElementCount === last - first + 2) return;
     drawn = first;
-    list.style.paddingTop = first * ROW_HEIGHT + 'px';
-    list.style.paddingBottom = (visible.length - last) * ROW_HEIGHT + 'px';
+    // Spacers stand in for the rows out of view (padding would make the list itself that tall).
     const fragment = document.createDocumentFragment();
+    fragment.appendChild(spacer(first * ROW_HEIGHT));
     for (let i = first; i < last; i++) {
       const seq = visible[i] ?? 0;
       const li = document.createElement('li');
@@ -130,7 +134,17 @@ function createRecipientList(options: RecipientListOptions): RecipientList {
       options.renderRow(seq, li);
       fragment.appendChild(li);
     }
+    fragment.appendChild(spacer((visible.length - last) * ROW_HEIGHT));
     list.replaceChildren(fragment);
+  }
+
+  function spacer(height: number): HTMLLIElement {
+    const li = document.createElement('li');
+    li.className = 'list-spacer';
+    li.setAttribute('role', 'none');
+    li.setAttribute('aria-hidden', 'true');
+    li.style.height = height + 'px';
+    return li;
   }
 
   function schedule(): void {
@@ -146,6 +160,8 @@ function createRecipientList(options: RecipientListOptions): RecipientList {
     else if (top + ROW_HEIGHT > list.scrollTop + view) list.scrollTop = top + ROW_HEIGHT - view;
   }
 
+  // Build the search index once the first rows are painted, so the first search is quick too.
+  setTimeout(function () { if (hay === null) buildHaystack(); }, 300);
   list.addEventListener('scroll', schedule);
   window.addEventListener('resize', schedule);
   list.addEventListener('click', function (event) {
