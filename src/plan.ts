@@ -2,13 +2,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import type MailComposerType from 'nodemailer/lib/mail-composer';
-import { error, sortDiagnostics, countBySeverity, warning, type Diagnostic } from './core/diagnostics.js';
+import { error, formatLocation, sortDiagnostics, countBySeverity, warning, type Diagnostic } from './core/diagnostics.js';
 import { composeMessage, type AttachmentData, type MessageInput } from './core/message.js';
 import { parseSuppressionList } from './core/suppression.js';
 import { compileTemplate, type CompiledTemplate, type RenderedContent, type VariableUse } from './core/template.js';
-import { checkRenderedMessage, checkSize, GMAIL_CLIP_BYTES } from './core/checks.js';
+import { checkOneClickUnsubscribe, checkRenderedMessage, checkSize, GMAIL_CLIP_BYTES } from './core/checks.js';
+import { CONFIG_FILE, settingPosition } from './core/config.js';
 import { cutRecipients, type CsvRecords, type RecipientRow } from './core/recipients.js';
-import { describeIoError, loadCampaign, type Campaign } from './io/campaign.js';
+import { describeIoError, loadCampaign, type Campaign, type ReadRecipients } from './io/campaign.js';
 import { openMjmlCompiler, takeStartedMjmlCompiler } from './io/mjml-worker.js';
 import { parseInWorker, WORKER_FROM_CHARS } from './io/csv-worker.js';
 import { attachmentNames, forEachRecipient } from './campaign-recipients.js';
@@ -82,28 +83,34 @@ export interface PrepareOptions {
    * so that parsing runs beside the compile and the row checks (validate).
    */
   csvInWorker?: boolean;
+  /** What `preview --watch` keeps between rounds: the recipients file and the compiled template, when their files did not change. */
+  reuse?: CampaignReuse;
+  /** Check accessibility and readability (validate, preview): one more MJML run per variant. */
+  accessibility?: boolean;
+}
+
+export interface CampaignReuse {
+  recipients?: ReadRecipients;
+  template?: { template: CompiledTemplate; diagnostics: Diagnostic[] };
+  /** Called with what was read or compiled afresh, to keep for the next round. */
+  onRecipientsRead?: (read: ReadRecipients) => void;
+  onTemplateCompiled?: (compiled: { template: CompiledTemplate; diagnostics: Diagnostic[] }) => void;
 }
 
 /** Load the campaign and compile its template once. */
 export async function prepareCampaign(dir: string, options: PrepareOptions = {}): Promise<{ prepared?: PreparedCampaign; diagnostics: Diagnostic[]; configLoaded: boolean }> {
-  const { campaign, config, diagnostics } = await loadCampaign(dir);
+  const reuse = options.reuse;
+  const { campaign, config, diagnostics } = await loadCampaign(dir, reuse ? { ...(reuse.recipients ? { recipients: reuse.recipients } : {}), ...(reuse.onRecipientsRead ? { onRecipientsRead: reuse.onRecipientsRead } : {}) } : undefined);
   // Only unusable settings stop a command (exit 2); a missing template or attachment is a problem found (exit 1).
   if (!campaign) return { diagnostics: sortDiagnostics(diagnostics), configLoaded: config !== undefined };
   const { text } = campaign.recipients;
   const csv = options.csvInWorker && text.length >= WORKER_FROM_CHARS ? parseInWorker(cutRecipients(text)) : undefined;
-  const mjml = takeStartedMjmlCompiler() ?? (options.mjmlInWorker ? openMjmlCompiler() : undefined);
   let compiled: Awaited<ReturnType<typeof compileTemplate>>;
-  try {
-    compiled = await compileTemplate({
-      main: campaign.template,
-      variants: campaign.variants,
-      partials: campaign.partials,
-      ...(campaign.textTemplate ? { textTemplate: campaign.textTemplate } : {}),
-      ...(campaign.config.subject ? { configSubject: campaign.config.subject } : {}),
-      ...(mjml ? { mjml2html: mjml.mjml2html } : {}),
-    });
-  } finally {
-    await mjml?.close();
+  if (reuse?.template) {
+    compiled = { template: reuse.template.template, diagnostics: [...reuse.template.diagnostics] };
+  } else {
+    compiled = await compileCampaignTemplate(campaign, options);
+    if (compiled.template) reuse?.onTemplateCompiled?.({ template: compiled.template, diagnostics: [...compiled.diagnostics] });
   }
   const { template, diagnostics: templateProblems } = compiled;
   diagnostics.push(...templateProblems);
@@ -112,6 +119,23 @@ export async function prepareCampaign(dir: string, options: PrepareOptions = {})
   if (template) prepared.template = template;
   if (csv) prepared.csv = csv;
   return { prepared, diagnostics, configLoaded: true };
+}
+
+async function compileCampaignTemplate(campaign: Campaign, options: PrepareOptions): Promise<Awaited<ReturnType<typeof compileTemplate>>> {
+  const mjml = takeStartedMjmlCompiler() ?? (options.mjmlInWorker ? openMjmlCompiler() : undefined);
+  try {
+    return await compileTemplate({
+      main: campaign.template,
+      variants: campaign.variants,
+      partials: campaign.partials,
+      ...(campaign.textTemplate ? { textTemplate: campaign.textTemplate } : {}),
+      ...(campaign.config.subject ? { configSubject: campaign.config.subject } : {}),
+      ...(mjml ? { mjml2html: mjml.mjml2html } : {}),
+      ...(options.accessibility ? { accessibility: true, language: campaign.config.language } : {}),
+    });
+  } finally {
+    await mjml?.close();
+  }
 }
 
 /**
@@ -133,6 +157,7 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
     // Still check every recipient row, so the user sees all problems at once.
     const summary = await forEachRecipient(campaign, diagnostics, () => {}, csv);
     result.rows = summary.rows;
+    checkListSize(campaign, result);
     return finish(result);
   }
   const renderer = new RowRenderer(campaign, template, diagnostics, { html: options.html ?? true, text: options.text ?? true });
@@ -158,6 +183,7 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
       warning(campaign.recipients.path, lines[0], `${describeLines(lines)} ${lines.length === 1 ? 'is' : 'are'} on the suppression list (${campaign.config.suppress}) and will not be mailed`),
     );
   }
+  checkListSize(campaign, result);
   return finish(result);
 }
 
@@ -176,6 +202,17 @@ export async function renderRows(prepared: PreparedCampaign, rows: readonly Reci
     if (message) out.push(message);
   }
   return out;
+}
+
+/** Checks that depend on how many recipients will be mailed (rows less the suppressed ones). */
+function checkListSize(campaign: Campaign, result: PlanResult): void {
+  const oneClick = oneClickUnsubscribeWarning(campaign, result.rows - result.suppressed.length);
+  if (oneClick) result.diagnostics.push(oneClick);
+}
+
+export function oneClickUnsubscribeWarning(campaign: Campaign, recipients: number): Diagnostic | undefined {
+  const at = campaign.config.unsubscribe ? settingPosition(campaign.configText, ['unsubscribe']) : undefined;
+  return checkOneClickUnsubscribe(campaign.config, recipients, CONFIG_FILE, at);
 }
 
 function finish(result: PlanResult): PlanResult {
@@ -207,6 +244,8 @@ class RowRenderer {
   private readonly outputWarnings = new Map<string, number[]>();
   private readonly blankValues = new Map<string, number[]>();
   private readonly checkedShapes = new Set<string>();
+  private readonly accessibility = new Map<string, Diagnostic>();
+  private readonly accessibilityChecks = new Map<string, number>();
   private readonly blockVariables: string[];
   private readonly variables: VariableUse[];
   private readonly valueNames: string[];
@@ -250,7 +289,10 @@ class RowRenderer {
       );
       return undefined;
     }
-    if (shape !== undefined) this.checkedShapes.add(shape);
+    if (shape !== undefined) {
+      this.checkedShapes.add(shape);
+      this.checkAccessibility(data, variant, language);
+    }
     const warnings = shape !== undefined ? checkRenderedMessage(content) : checkSize(content);
     for (const w of warnings) pushLine(this.outputWarnings, w, row.line);
     const message: PlannedMessage = { row, language, data, content, warnings, attachments: await this.attachmentsFor(row) };
@@ -259,7 +301,7 @@ class RowRenderer {
   }
 
   /**
-   * The output checks (alt text, leftover braces) read the whole message. Two messages of the
+   * The output checks (leftover braces) and the accessibility checks read the whole message. Two messages of the
    * same language whose blocks all go the same way differ only in their values, so one full
    * check per such shape suffices, plus one for any row whose values contain braces. Returns
    * the shape when this message needs the full check (recorded once the message rendered).
@@ -268,6 +310,22 @@ class RowRenderer {
     for (const v of Object.values(row.fields)) if (v.includes('{{') || v.includes('}}')) return BRACES;
     const shape = `${language}\0${this.blockVariables.map((name) => ((data[name] ?? '') === '' ? '0' : '1')).join('')}`;
     return this.checkedShapes.has(shape) ? undefined : shape;
+  }
+
+  /**
+   * Accessibility findings come from the template, so a few messages per language tell what all
+   * would: the first of each shape (see shapeToCheck), at most ACCESSIBILITY_CHECKS per language.
+   * Findings are kept once per template element and check.
+   */
+  private checkAccessibility(data: Record<string, string>, variant: string | undefined, language: string): void {
+    const done = this.accessibilityChecks.get(language) ?? 0;
+    if (done >= ACCESSIBILITY_CHECKS) return;
+    this.accessibilityChecks.set(language, done + 1);
+    for (const d of this.template.checkAccessibility(data, variant)) {
+      // Not the message: it quotes the recipient's text. One finding per element and check.
+      const key = `${formatLocation(d)}\0${d.check}`;
+      if (!this.accessibility.has(key)) this.accessibility.set(key, d);
+    }
   }
 
   /** Row values, blanks filled from config defaults; a used value left blank is reported. */
@@ -354,6 +412,7 @@ class RowRenderer {
     for (const [message, lines] of this.outputWarnings) {
       this.diagnostics.push(warning(file, lines[0], `${message} (the message for ${describeLines(lines)})`));
     }
+    this.diagnostics.push(...this.accessibility.values());
   }
 }
 
@@ -364,6 +423,9 @@ function hasLineBreak(data: Record<string, string>): boolean {
   }
   return false;
 }
+
+/** Messages checked for accessibility per language: each costs ~10 ms; shapes beyond these rarely differ. */
+const ACCESSIBILITY_CHECKS = 8;
 
 /** Not a shape: a message whose values have braces is always checked in full. */
 const BRACES = '{{}}';

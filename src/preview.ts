@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApprovalState } from './core/approval.js';
-import { countBySeverity, formatLocation } from './core/diagnostics.js';
+import { countBySeverity, escalateAccessibility, formatLocation } from './core/diagnostics.js';
 import { safeFileName } from './core/file-names.js';
 import { renderGalleryHtml, type GalleryData, type GalleryEntry } from './core/gallery.js';
 import { ColumnPacker, type GalleryIndex, type GalleryVersion } from './core/gallery-versions.js';
@@ -11,7 +11,7 @@ import { messageIdFor, senderAddress } from './core/message.js';
 import type { Campaign } from './io/campaign.js';
 import { approvalStateOf, readApprovals } from './io/approvals.js';
 import { digestCampaign, sha256, type CampaignDigest } from './io/digest.js';
-import { buildMessageBytes, planMessages, prepareCampaign, renderRows, type PlanResult, type PlannedMessage } from './plan.js';
+import { buildMessageBytes, planMessages, prepareCampaign, renderRows, type PlanResult, type PlannedMessage, type PreparedCampaign } from './plan.js';
 
 export const PREVIEW_DIR = 'preview';
 export const PREVIEW_JSON = 'preview.json';
@@ -26,7 +26,11 @@ export interface PreviewOptions {
   only?: string;
   /** Write files for every recipient, past the config's preview.maxFiles. */
   all?: boolean;
+  /** Accessibility warnings become errors (so such a preview cannot be approved either). */
+  strict?: boolean;
   now: Date;
+  /** Served by `preview --watch`: the page follows the server's events; version names this rendering. */
+  live?: { version: number };
 }
 
 export interface PreviewResult {
@@ -62,10 +66,15 @@ export interface PreviewRecord {
 
 /** A dry run: render every recipient, write the gallery and per-recipient files; never sends. */
 export async function previewCampaign(dir: string, options: PreviewOptions): Promise<PreviewResult> {
-  const { prepared, diagnostics, configLoaded } = await prepareCampaign(dir);
+  const { prepared, diagnostics, configLoaded } = await prepareCampaign(dir, { accessibility: true });
   if (!prepared) {
     return { plan: { configLoaded, ok: false, rows: 0, messages: 0, suppressed: [], languages: {}, diagnostics }, previewed: 0, written: 0, versions: [] };
   }
+  return previewPrepared(prepared, options);
+}
+
+/** The preview of a campaign already loaded and compiled (`preview --watch` keeps parts of it between rounds). */
+export async function previewPrepared(prepared: PreparedCampaign, options: PreviewOptions): Promise<PreviewResult> {
   const { campaign, template } = prepared;
   const outDir = path.resolve(campaign.dir, options.out ?? PREVIEW_DIR);
   // Only what preview itself writes is replaced; anything else in the folder is left alone.
@@ -113,6 +122,10 @@ export async function previewCampaign(dir: string, options: PreviewOptions): Pro
     },
   });
   for (const s of plan.suppressed) rows[s.key] = 'suppressed';
+  if (options.strict) {
+    escalateAccessibility(plan.diagnostics);
+    plan.ok = countBySeverity(plan.diagnostics).errors === 0;
+  }
 
   index.values = values.map((v) => v.packed());
   if (names) index.name = names.packed();
@@ -143,12 +156,20 @@ export async function previewCampaign(dir: string, options: PreviewOptions): Pro
     campaign: campaign.config.name ?? path.basename(campaign.dir),
     generatedAt: record.generatedAt,
     counts: { recipients: plan.messages, written, warnings, errors, suppressed: plan.suppressed.length },
-    diagnostics: plan.diagnostics.map((d) => ({ location: formatLocation(d), severity: d.severity, message: d.message })),
+    diagnostics: plan.diagnostics.map((d) => ({
+      location: formatLocation(d),
+      severity: d.severity,
+      message: d.message,
+      ...(d.hint !== undefined ? { hint: d.hint } : {}),
+      ...(d.check !== undefined ? { check: d.check } : {}),
+    })),
+    accessibilityChecked: prepared.template !== undefined,
     approval: galleryApproval(approval, path.relative(process.cwd(), campaign.dir) || '.'),
     entries,
     versions: versions.map(({ members: _members, lines: _lines, key: _key, ...v }): GalleryVersion => v),
     index,
   };
+  if (options.live) gallery.live = options.live;
   if (written < previewed) {
     const more = extra.length > 0 ? `, and for the ${extra.length.toLocaleString('en-GB')} further recipients each version names as its example or extremes` : '';
     gallery.truncatedNote = `Files were written for the first ${firstWritten.toLocaleString('en-GB')} of ${previewed.toLocaleString('en-GB')} recipients${more}; every message was rendered and checked, and every recipient is in the list with the version they get. Use --all to write them all.`;

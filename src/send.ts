@@ -4,7 +4,10 @@ import { verpAddress, verpTokenFor } from './core/inbox.js';
 import { foldManifest, resumeDecision, summarizeRun, type ManifestRecord, type RecipientOutcome, type RunSummary } from './core/manifest.js';
 import { messageIdFor, senderAddress } from './core/message.js';
 import type { OutgoingMessage } from './core/outgoing.js';
-import { parseRate, type Rate } from './core/rate.js';
+import { formatRate, parseRate, type Rate } from './core/rate.js';
+import { countSince, dailyPlan, describeDailyPlan, PROVIDER_LIMITS, type ProviderLimits } from './core/provider-limits.js';
+import { resolveForCampaign, runTransportCheck } from './check-transport.js';
+import { settingsTransport, type ResolvedTransport } from './io/transport-setup.js';
 import type { ApprovalRecord } from './core/approval.js';
 import { CampaignError } from './io/campaign.js';
 import { approvalComparesRows, approvalStateOf, readApprovals } from './io/approvals.js';
@@ -13,16 +16,23 @@ import { runDelivery, type DeliveryEvent, type DeliveryOptions, type DeliveryRes
 import { diffDigests, digestCampaign, sha256, type CampaignDigest } from './io/digest.js';
 import { acquireLock } from './io/lock.js';
 import { createRun, listRuns, readManifest, runDir, summarizeManifest, writeRunInfo, createRunId, manifestPath, ManifestStore, type RunInfo } from './io/manifest-store.js';
+import { GRAPH_MAX_CONCURRENCY } from './io/graph-transport.js';
 import { toolVersion } from './io/package-info.js';
-import { describeTransport, openTransport, parseTransport, TransportUrlError, type TransportSpec } from './io/transport.js';
+import { describeTransport, openTransport, parseTransport, TransportUrlError, type TransportSignIn, type TransportSpec } from './io/transport.js';
 import { readFile } from 'node:fs/promises';
-import { buildMessageBytes, planMessages, prepareCampaign, type PlanResult, type PreparedCampaign } from './plan.js';
+import type { Diagnostic } from './core/diagnostics.js';
+import { buildMessageBytes, oneClickUnsubscribeWarning, planMessages, prepareCampaign, type PlanResult, type PreparedCampaign } from './plan.js';
 import { rowHash } from './preview.js';
 
 export interface SendRequest {
   dir: string;
-  /** Transport URL: smtp://, smtps:// or outbox:DIR (relative to the campaign folder). */
+  /**
+   * Transport URL: smtp://, smtps://, microsoft365, google, graph, or outbox:DIR (relative to the
+   * campaign folder). DEFAULT_TRANSPORT lets bulletin.json's "transport" block decide.
+   */
   transport: string;
+  /** BULLETIN_* sign-in settings (the environment over the campaign's .env). */
+  env?: Record<string, string | undefined>;
   testTo?: string;
   limit?: number;
   rate?: string;
@@ -58,10 +68,24 @@ export interface SendSummary {
   from: string;
   subject: string;
   transport: string;
+  /** Set when bulletin.json's "transport" block chose the transport. */
+  transportSource?: string;
   concurrency: number;
   rate?: string;
+  /** The provider's published limits; `paced`: they set the rate (nothing else did). */
+  limits?: { service: string; basis: string; paced: boolean; rate: string };
+  /** The rate asked for is faster than the provider allows. */
+  rateWarning?: string;
+  /** The campaign is larger than the provider's daily limit: how to split it, or what to use instead. */
+  dailyLimit?: { days: number; advice: string };
+  /** What the transport check did before the question (providers only). */
+  checked?: string[];
+  /** False for the outbox: files on this machine are written as fast as they are made, whatever the rate. */
+  paced: boolean;
   estimatedSeconds: number;
   approval?: ApprovalRecord;
+  /** Warnings to show with the summary, before the question (validate lists them all). */
+  warnings: Diagnostic[];
 }
 
 export type SendResult =
@@ -108,10 +132,18 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
   const runs = (await listRuns(campaign.dir)).filter((r) => !r.test);
   const run = testTo ? undefined : await chooseRun(request, runs, digest, campaign.dir);
   const runId = run?.info.id ?? createRunId(request.now());
-  const spec = resolveOutbox(requestedSpec, campaign.dir, runDir(campaign.dir, runId));
+  const fromSettings = request.transport === DEFAULT_TRANSPORT && campaign.config.transport !== undefined;
+  const resolved: ResolvedTransport =
+    fromSettings && campaign.config.transport
+      ? await resolveForCampaign(settingsTransport(campaign.config.transport), signInContext(request, prepared), 'check "transport" in bulletin.json')
+      : requestedSpec.kind === 'smtp' || requestedSpec.kind === 'outbox'
+        ? { spec: requestedSpec }
+        : await resolveForCampaign(request.transport, signInContext(request, prepared), 'give --transport');
+  const spec = resolveOutbox(resolved.spec, campaign.dir, runDir(campaign.dir, runId));
   const previous = run ? foldManifest(run.records) : new Map<string, ManifestRecord>();
+  const limits = resolved.signIn ? PROVIDER_LIMITS[resolved.signIn.provider] : undefined;
 
-  const settings = deliverySettings(prepared, request);
+  const settings = deliverySettings(prepared, request, limits, spec);
   const resumeOptions = { retryFailed: request.retryFailed ?? false, resendUncertain: request.resendUncertain ?? false };
   const skipped = { sent: 0, failed: 0, uncertain: 0 };
   // Without rows there is no run to resume: every recipient is to be sent.
@@ -141,11 +173,41 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
     subject: testTo ? `[TEST] ${firstSubject}` : firstSubject,
     transport: describeTransport(spec),
     concurrency: settings.concurrency,
+    paced: spec.kind !== 'outbox',
     estimatedSeconds: estimateSeconds(toSend, settings.rate, spec, settings.concurrency),
+    warnings: [],
   };
+  const oneClick = testTo ? undefined : oneClickUnsubscribeWarning(campaign, plan.rows - plan.suppressed.length);
+  if (oneClick) summary.warnings.push(oneClick);
   if (campaign.config.send.rate || request.rate) summary.rate = request.rate ?? campaign.config.send.rate;
+  else if (settings.rate) summary.rate = formatRate(settings.rate);
+  if (fromSettings) summary.transportSource = 'bulletin.json';
+  if (limits) {
+    const paced = request.rate === undefined && campaign.config.send.rate === undefined;
+    summary.limits = { service: limits.service, basis: limits.basis, paced, rate: formatRate(limits.rate) };
+    if (!paced && settings.rate && settings.rate.count / settings.rate.periodMs > limits.rate.count / limits.rate.periodMs) {
+      summary.rateWarning = `${summary.rate ?? formatRate(settings.rate)} is faster than ${limits.service} allows (${formatRate(limits.rate)}): it will slow down or refuse messages; leave --rate and send.rate unset to use its limit`;
+    }
+    if (!testTo) {
+      const sentAt = (run?.records ?? []).filter((r) => r.state === 'sent').map((r) => r.at);
+      const plan = dailyPlan(toSend, limits.dailyRecipients, countSince(sentAt, request.now().getTime()));
+      if (plan) summary.dailyLimit = { days: plan.days, advice: describeDailyPlan(plan, toSend, limits) };
+    }
+  }
   if (approval) summary.approval = approval;
   if (toSend === 0) return { kind: 'nothing-to-do', summary };
+  if (resolved.signIn) {
+    // the same check as `bulletin check-transport`: a wrong tenant or a disabled mailbox is
+    // found now, in plain words, rather than as a stopped run
+    const check = await runTransportCheck(resolved, request.now);
+    if (!check.ok) {
+      throw new CampaignError(
+        `cannot send through ${check.transport}: ${check.problem ?? 'the check failed'}${check.reply ? ` (the service said: ${check.reply})` : ''}`,
+        `${check.fix ?? 'see `bulletin check-transport`'}; nothing was sent`,
+      );
+    }
+    summary.checked = check.steps;
+  }
   if (!(await request.confirm(summary))) return { kind: 'declined', summary };
 
   const lock = await acquireLock(campaign.dir, { command: 'bulletin send' });
@@ -153,7 +215,7 @@ export async function sendCampaign(request: SendRequest): Promise<SendResult> {
     request.onNotice?.(`found a stale lock from process ${lock.stale.pid} (started ${lock.stale.startedAt}), which no longer exists: it crashed or was killed; replaced it`);
   }
   try {
-    return await deliverRun({ request, prepared, spec, summary, digest, run: run?.info, previous, resumeOptions, settings, limit, testTo });
+    return await deliverRun({ request, prepared, spec, signIn: resolved.signIn, summary, digest, run: run?.info, previous, resumeOptions, settings, limit, testTo });
   } finally {
     await lock.release();
   }
@@ -163,6 +225,7 @@ interface DeliverRunInput {
   request: SendRequest;
   prepared: PreparedCampaign;
   spec: TransportSpec;
+  signIn: TransportSignIn | undefined;
   summary: SendSummary;
   digest: CampaignDigest;
   run: RunInfo | undefined;
@@ -189,7 +252,7 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
     dir = await createRun(campaign.dir, info);
   }
   const store = await ManifestStore.open(dir);
-  const transport = await openTransport(spec, transportOptions(settings, await dkimKey(prepared)));
+  const transport = await openTransport(spec, transportOptions(settings, await dkimKey(prepared), input.signIn));
   const from = senderAddress(campaign.config.from);
   // VERP: with a `returnPath` pattern each recipient gets an envelope sender of their own, so a
   // bounce names them even when it quotes nothing of the original message.
@@ -266,20 +329,33 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
 /** runDelivery's options, with the rate already parsed (the estimate needs it as numbers). */
 type DeliverySettings = DeliveryOptions & { rate?: Rate };
 
-function deliverySettings(prepared: PreparedCampaign, request: SendRequest): DeliverySettings {
+/**
+ * A provider's published limits set the pace unless --rate or send.rate says otherwise, and cap
+ * the connections unless --concurrency does. The rate is checked whatever the transport, but
+ * applies only to what leaves the machine: never to the outbox's files.
+ */
+function deliverySettings(prepared: PreparedCampaign, request: SendRequest, limits: ProviderLimits | undefined, spec: TransportSpec): DeliverySettings {
   const send = prepared.campaign.config.send;
-  const concurrency = request.concurrency ?? send.concurrency;
+  let concurrency = request.concurrency ?? (limits ? Math.min(send.concurrency, limits.concurrency) : send.concurrency);
+  // Graph serves 4 requests at once per mailbox: a fifth worker would wait inside the transport
+  // with its `sending` line already written, and look uncertain after a crash.
+  if (spec.kind === 'graph') concurrency = Math.min(concurrency, GRAPH_MAX_CONCURRENCY);
   const rateText = request.rate ?? send.rate;
-  const rate = rateText === undefined ? undefined : parseRate(rateText);
+  const rate = rateText === undefined ? limits?.rate : parseRate(rateText);
   if (rateText !== undefined && !rate) throw new CampaignError(`cannot read the rate "${rateText}"`, 'write it as 10/sec, 600/min or 5000/hour');
   const settings: DeliverySettings = { concurrency, retries: send.retries, maxConsecutiveFailures: send.maxConsecutiveFailures };
-  if (rate) settings.rate = rate;
+  if (rate && spec.kind !== 'outbox') settings.rate = rate;
   if (send.perDomain !== undefined) settings.perDomain = send.perDomain;
   return settings;
 }
 
-function transportOptions(settings: DeliverySettings, dkim: Awaited<ReturnType<typeof dkimKey>>): Parameters<typeof openTransport>[1] {
-  return dkim ? { concurrency: settings.concurrency, dkim } : { concurrency: settings.concurrency };
+function transportOptions(settings: DeliverySettings, dkim: Awaited<ReturnType<typeof dkimKey>>, signIn: TransportSignIn | undefined): Parameters<typeof openTransport>[1] {
+  return { concurrency: settings.concurrency, ...(dkim ? { dkim } : {}), ...(signIn ? { signIn } : {}) };
+}
+
+function signInContext(request: SendRequest, prepared: PreparedCampaign): Parameters<typeof resolveForCampaign>[1] {
+  const { config, dir } = prepared.campaign;
+  return { env: request.env ?? {}, settings: config.transport, mailbox: senderAddress(config.from), dir };
 }
 
 async function dkimKey(prepared: PreparedCampaign) {

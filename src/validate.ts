@@ -1,5 +1,5 @@
 import { planCampaign } from './plan.js';
-import type { Diagnostic } from './core/diagnostics.js';
+import { countBySeverity, escalateAccessibility, type Diagnostic } from './core/diagnostics.js';
 
 export interface ValidateResult {
   ok: boolean;
@@ -10,8 +10,15 @@ export interface ValidateResult {
   diagnostics: Diagnostic[];
 }
 
+export interface ValidateOptions {
+  /** Accessibility warnings become errors. */
+  strict?: boolean;
+}
+
 /** Everything `bulletin validate` checks: the plan without the apply. Nothing is written or sent. */
-export async function validateCampaign(dir: string): Promise<ValidateResult> {
-  const plan = await planCampaign(dir, { text: false, html: false, csvInWorker: true });
-  return { ok: plan.ok, configLoaded: plan.configLoaded, recipients: plan.messages, diagnostics: plan.diagnostics };
+export async function validateCampaign(dir: string, options: ValidateOptions = {}): Promise<ValidateResult> {
+  const plan = await planCampaign(dir, { text: false, html: false, csvInWorker: true, accessibility: true });
+  if (options.strict) escalateAccessibility(plan.diagnostics);
+  const ok = plan.configLoaded && countBySeverity(plan.diagnostics).errors === 0;
+  return { ok, configLoaded: plan.configLoaded, recipients: plan.messages, diagnostics: plan.diagnostics };
 }

@@ -61,7 +61,8 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     .description('check settings, template, recipients and attachments; nothing is written or sent')
     .argument('[dir]', 'campaign folder', '.')
     .option('--json', 'print {ok, recipients, diagnostics} as JSON on stdout')
-    .addHelpText('after', examples(['bulletin validate', 'bulletin validate my-campaign --json']))
+    .option('--strict', 'treat accessibility and readability warnings as errors (exit 1)')
+    .addHelpText('after', examples(['bulletin validate', 'bulletin validate my-campaign --json', 'bulletin validate --strict']))
     .action((dir: string, options: object) =>
       run(async () => {
         await startMjml();
@@ -78,8 +79,11 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     .option('--only <email>', 'preview only this recipient')
     .option('--all', 'write files for every recipient, past the preview.maxFiles setting')
     .option('--open', 'open the gallery in your browser')
+    .option('--watch', 'serve the gallery on 127.0.0.1 and render again on every save (Ctrl-C stops)')
+    .option('--port <n>', 'with --watch: the port to serve on (default: any free port)')
     .option('--json', 'print a machine-readable summary on stdout')
-    .addHelpText('after', examples(['bulletin preview', 'bulletin preview my-campaign --open', 'bulletin preview --only head@oakfield.example.org', 'bulletin preview --limit 20 --json']))
+    .option('--strict', 'treat accessibility and readability warnings as errors (exit 1)')
+    .addHelpText('after', examples(['bulletin preview', 'bulletin preview my-campaign --open', 'bulletin preview --watch --open', 'bulletin preview --only head@oakfield.example.org', 'bulletin preview --limit 20 --json']))
     .action((dir: string, options: object) =>
       run(async () => {
         await startMjml();
@@ -102,12 +106,12 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     .command('send')
     .description('check and render everything, confirm, then deliver and record every recipient')
     .argument('[dir]', 'campaign folder', '.')
-    .option('--transport <url>', 'smtp://[user:pass@]host:port, smtps://…, or outbox:DIR (default: BULLETIN_TRANSPORT, .env, else an outbox in the run folder)')
+    .option('--transport <url>', 'smtp://[user:pass@]host:port, smtps://…, microsoft365, graph, google (each optionally ://host:port), or outbox:DIR (default: BULLETIN_TRANSPORT, .env, bulletin.json "transport", else an outbox in the run folder)')
     .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
     .option('--test-to <address>', 'send the first message(s) to this address only, subject marked [TEST]; the real run is untouched')
     .option('--limit <n>', 'send at most N messages this time (with --test-to: default 1)')
-    .option('--rate <n/period>', 'most messages per period across connections: 10/sec, 600/min, 5000/hour')
-    .option('--concurrency <n>', 'SMTP connections at once (default: send.concurrency, 5)')
+    .option('--rate <n/period>', "most messages per period across connections: 10/sec, 600/min, 5000/hour (default: send.rate, else the provider's limit: 30/min for Microsoft 365)")
+    .option('--concurrency <n>', "SMTP connections at once (default: send.concurrency, 5; at most the provider's: 2 for Microsoft 365 SMTP, 4 for Graph)")
     .option('--resume [run]', 'continue the latest unfinished run (or the one named): sent recipients are skipped')
     .option('--resend-uncertain', 'with --resume: also resend recipients the server may already have accepted')
     .option('--retry-failed', 'with --resume: retry recipients that failed permanently')
@@ -121,7 +125,25 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
         'bulletin send --transport outbox:try-out --yes',
         'bulletin send --resume',
         'bulletin send --resume --resend-uncertain',
-      ]),
+      ]) +
+        `
+Microsoft 365 (an app registration with SMTP.SendAsApp; the from address is the mailbox):
+  $ export BULLETIN_TRANSPORT=microsoft365 BULLETIN_TENANT_ID=contoso.onmicrosoft.com \\
+      BULLETIN_CLIENT_ID=<application id> BULLETIN_CLIENT_CERTIFICATE=bulletin-app.pem
+  $ bulletin check-transport my-campaign
+  $ bulletin send my-campaign
+  (BULLETIN_CLIENT_SECRET instead of a certificate; --transport graph for Microsoft Graph
+  with Mail.Send; BULLETIN_AUTHORITY_HOST / BULLETIN_GRAPH_HOST for national clouds)
+
+Google Workspace (a service account with domain-wide delegation for https://mail.google.com/):
+  $ export BULLETIN_TRANSPORT=google BULLETIN_GOOGLE_SERVICE_ACCOUNT=service-account.json
+  $ bulletin send my-campaign
+  (or BULLETIN_GOOGLE_CLIENT_ID, BULLETIN_GOOGLE_CLIENT_SECRET and BULLETIN_GOOGLE_REFRESH_TOKEN)
+
+Sign-in settings go in the environment or the campaign's .env file, never in bulletin.json.
+More than a day's limit (10,000 recipients for Microsoft 365, 2,000 for Gmail): send with
+--limit N today, then \`bulletin send --resume --limit N\` each following day.
+`,
     )
     .action((dir: string, options: object) =>
       run(async () => {
@@ -129,6 +151,24 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
         (await import('./heap.js')).limitHeapGrowth(); // after the worker starts, before the rest loads
         return (await import('./commands/send.js')).sendCommand(dir, options);
       }),
+    );
+
+  program
+    .command('check-transport')
+    .description('connect and sign in to the transport send would use, send nothing, and say plainly what is wrong')
+    .argument('[dir]', 'campaign folder', '.')
+    .option('--transport <url>', 'check this transport instead (default: BULLETIN_TRANSPORT, .env, then bulletin.json\'s "transport")')
+    .option('--json', 'print {ok, transport, steps, problem, fix, reply} as JSON on stdout')
+    .addHelpText(
+      'after',
+      examples([
+        'bulletin check-transport',
+        'BULLETIN_TRANSPORT=microsoft365 bulletin check-transport my-campaign',
+        'bulletin check-transport --transport graph --json',
+      ]) + '\nSign-in settings come from the environment or the campaign\'s .env file (see `bulletin send --help`).\nExit codes: 0 ready, 1 not ready (with what to do), 2 could not start.\n',
+    )
+    .action((dir: string, options: object) =>
+      run(async () => (await import('./commands/check-transport.js')).checkTransportCommand(dir, options)),
     );
 
   program

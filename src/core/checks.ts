@@ -1,14 +1,16 @@
+import type { Config } from './config.js';
+import { warning, type Diagnostic } from './diagnostics.js';
 import type { RenderedContent } from './template.js';
 
 /** Gmail cuts the HTML of a message after this many bytes and shows "[Message clipped]". */
 export const GMAIL_CLIP_BYTES = 102 * 1024;
 
-/** Problems a reviewer should hear about in one rendered message; none stops a send. */
+/**
+ * Problems a reviewer should hear about in one rendered message; none stops a send. Alt text and
+ * the other accessibility checks are in accessibility.ts: they concern the template, not a row.
+ */
 export function checkRenderedMessage(content: RenderedContent): string[] {
   const warnings = checkSize(content);
-  for (const src of imagesWithoutAlt(content.html)) {
-    warnings.push(`an image has no alt text (${src}): screen readers and clients that block images show nothing; add alt="…" to its <mj-image>`);
-  }
   for (const href of hrefs(content.html)) {
     if (hasBraces(href)) warnings.push(`a link still contains Handlebars braces: ${href}`);
   }
@@ -26,15 +28,6 @@ export function checkSize(content: RenderedContent): string[] {
   const bytes = Buffer.byteLength(content.html, 'utf8');
   if (bytes <= GMAIL_CLIP_BYTES) return [];
   return [`the HTML is ${Math.ceil(bytes / 1024)} KB: Gmail clips messages over 102 KB, hiding the end of the message (and its unsubscribe link)`];
-}
-
-function imagesWithoutAlt(html: string): string[] {
-  const found: string[] = [];
-  for (const [tag] of html.matchAll(/<img\b[^>]*>/gi)) {
-    const alt = attribute(tag, 'alt');
-    if (alt === undefined || alt.trim() === '') found.push(attribute(tag, 'src') ?? 'no src');
-  }
-  return found;
 }
 
 function hrefs(html: string): string[] {
@@ -64,4 +57,29 @@ function braceContext(value: string): string | undefined {
 
 function hasBraces(value: string): boolean {
   return value.includes('{{') || value.includes('}}');
+}
+
+/** From about this many messages a day, Gmail and Yahoo require RFC 8058 one-click unsubscribe. */
+export const ONE_CLICK_FROM_RECIPIENTS = 5_000;
+
+/**
+ * A long list whose only unsubscribe is a mailto (or a URL that is not https, which cannot be
+ * one-click either): a warning at bulletin.json's "unsubscribe" (or its top when unset).
+ */
+export function checkOneClickUnsubscribe(
+  config: Config,
+  recipients: number,
+  file: string,
+  at: { line: number; column: number } | undefined,
+): Diagnostic | undefined {
+  const { mailto, url } = config.unsubscribe ?? {};
+  if (!mailto || url?.startsWith('https://') || recipients < ONE_CLICK_FROM_RECIPIENTS) return undefined;
+  const count = String(recipients).replace(/\B(?=(\d{3})+$)/g, ',');
+  return warning(
+    file,
+    at?.line,
+    `unsubscribe is only ${url ? `a mailto and a URL that is not https` : 'a mailto'}, and this list has ${count} recipients: Gmail and Yahoo require one-click unsubscribe (RFC 8058, an https URL) from senders of about 5,000 or more messages a day, and may reject or junk the rest`,
+    `add "url" to "unsubscribe" in bulletin.json, e.g. "unsubscribe": {"mailto": "${mailto}", "url": "https://example.org/unsubscribe?e={{email}}"}: bulletin then sends List-Unsubscribe-Post for one-click`,
+    at?.column,
+  );
 }

@@ -102,6 +102,27 @@ export const configSchema = z
       })
       .default({ concurrency: 5, retries: 5, maxConsecutiveFailures: 10 })
       .describe('Delivery settings.'),
+    transport: z
+      .strictObject({
+        provider: z
+          .enum(['microsoft365', 'graph', 'google'])
+          .describe('How to send when no --transport, BULLETIN_TRANSPORT or .env says otherwise: microsoft365 (SMTP with OAuth2), graph (Microsoft Graph sendMail) or google (Gmail SMTP with OAuth2). Sign-in ids and secrets go in the environment or the .env file, never here.'),
+        server: z
+          .string()
+          .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/, 'must be a host name, optionally with :port')
+          .optional()
+          .describe('Another SMTP server (host:port) for microsoft365 or google, e.g. a national cloud or a test server.'),
+        authorityHost: z
+          .string()
+          .optional()
+          .describe('Microsoft sign-in host; default login.microsoftonline.com (US Government: login.microsoftonline.us; China: login.chinacloudapi.cn).'),
+        graphHost: z
+          .string()
+          .optional()
+          .describe('Microsoft Graph host; default graph.microsoft.com (US Government: graph.microsoft.us or dod-graph.microsoft.us; China: microsoftgraph.chinacloudapi.cn).'),
+      })
+      .optional()
+      .describe('Which mail service sends the campaign, without any secret.'),
     dkim: z
       .strictObject({
         domain: z.string().describe('Signing domain (d=).'),
@@ -128,7 +149,9 @@ export type Config = z.output<typeof configSchema>;
 
 export const CONFIG_FILE = 'bulletin.json';
 
-const SECRET_KEYS = /^(pass|password|pwd|secret|smtpPassword|auth|transport|smtp|user|username)$/i;
+const SECRET_KEYS = /^(pass|password|pwd|secret|smtpPassword|auth|transport|smtp|user|username|clientSecret|client_secret|refreshToken|refresh_token|accessToken|access_token|token|apiKey)$/i;
+/** Inside the transport block, anything that sounds like a credential is refused too. */
+const TRANSPORT_SECRET_KEYS = /secret|pass|pwd|token|key|cert|credential|assertion/i;
 
 export interface ConfigResult {
   config?: Config;
@@ -193,29 +216,38 @@ export function parseConfig(source: string, file = CONFIG_FILE): ConfigResult {
 /** A password in bulletin.json is a leak waiting to happen: point to BULLETIN_TRANSPORT instead. */
 function findSecrets(tree: Node, file: string, lines: number[]): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const visit = (node: Node): void => {
+  const visit = (node: Node, inTransport: boolean): void => {
+    let transportBlock = inTransport;
     if (node.type === 'property' && node.children?.[0]) {
       const key = String(node.children[0].value);
       const val = node.children[1];
-      const looksSecret = SECRET_KEYS.test(key) || (val?.type === 'string' && /^(smtps?|imaps?):\/\/[^/\s]*:[^@/\s]+@/i.test(String(val.value)));
+      // a top-level "transport" block naming the provider holds no secret; a URL in it might
+      const block = key === 'transport' && val?.type === 'object' && node.parent?.parent === undefined;
+      transportBlock ||= block;
+      const looksSecret =
+        (!block && SECRET_KEYS.test(key)) ||
+        (inTransport && TRANSPORT_SECRET_KEYS.test(key)) ||
+        (val?.type === 'string' && /^[a-z0-9+.-]+:\/\/[^/\s]*:[^@/\s]+@/i.test(String(val.value)));
       if (looksSecret && key !== '$schema') {
         const { line, column } = position(lines, node.children[0].offset);
         out.push(
           error(
             file,
             line,
-            `"${key}" looks like a mail server credential; bulletin.json must never hold a password`,
+            `"${key}" looks like a mail server credential; bulletin.json must never hold a password or secret`,
             val?.type === 'string' && /^imaps?:/i.test(String(val.value))
               ? 'remove the password from the URL and put it in the BULLETIN_IMAP_PASSWORD environment variable or the campaign\'s .env'
+              : inTransport
+                ? 'put sign-in secrets in the environment or the campaign\'s .env file (BULLETIN_CLIENT_SECRET, BULLETIN_CLIENT_CERTIFICATE, …), never in bulletin.json'
               : 'remove it and give the server as --transport smtp://user:pass@host:587 or in the BULLETIN_TRANSPORT environment variable',
             column,
           ),
         );
       }
     }
-    for (const child of node.children ?? []) visit(child);
+    for (const child of node.children ?? []) visit(child, transportBlock);
   };
-  visit(tree);
+  visit(tree, false);
   return out;
 }
 

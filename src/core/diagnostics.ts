@@ -9,6 +9,8 @@ export interface Diagnostic {
   severity: Severity;
   message: string;
   hint?: string;
+  /** The check that found it, where a reader may filter on it: `accessibility/contrast`, … */
+  check?: string;
 }
 
 export function error(file: string, line: number | undefined, message: string, hint?: string, column?: number): Diagnostic {
@@ -17,6 +19,15 @@ export function error(file: string, line: number | undefined, message: string, h
 
 export function warning(file: string, line: number | undefined, message: string, hint?: string, column?: number): Diagnostic {
   return withOptional({ file, line, column, severity: 'warning', message, hint });
+}
+
+/** Accessibility warnings become errors (`--strict`): the author asked for them to block. */
+export function escalateAccessibility(diagnostics: Diagnostic[]): void {
+  for (const d of diagnostics) if (isAccessibility(d)) d.severity = 'error';
+}
+
+export function isAccessibility(d: Diagnostic): boolean {
+  return d.check?.startsWith('accessibility/') ?? false;
 }
 
 function withOptional(d: { file: string; line: number | undefined; column: number | undefined; severity: Severity; message: string; hint: string | undefined }): Diagnostic {

@@ -28,6 +28,9 @@ export interface GalleryDiagnostic {
   location: string;
   severity: 'error' | 'warning';
   message: string;
+  hint?: string;
+  /** `accessibility/contrast`…: such diagnostics are listed in the Accessibility panel. */
+  check?: string;
 }
 
 export interface GalleryData {
@@ -49,6 +52,13 @@ export interface GalleryData {
    * filled in: an unwritten recipient is then rendered on demand instead of shown by example.
    */
   renderUrl?: string;
+  /**
+   * Served by `preview --watch`: the page listens to the server's events (same origin only),
+   * reloads when a newer rendering than `version` is written, and shows the latest problems.
+   */
+  live?: { version: number };
+  /** The accessibility checks ran: the panel then says so even when they found nothing. */
+  accessibilityChecked?: boolean;
 }
 
 /**
@@ -68,6 +78,7 @@ export function renderGalleryHtml(data: GalleryData): string {
     "img-src 'self' data:",
     "base-uri 'none'",
     "form-action 'none'",
+    ...(data.live ? ["connect-src 'self'"] : []),
   ].join('; ');
 
   return `<!doctype html>
@@ -94,7 +105,8 @@ export function renderGalleryHtml(data: GalleryData): string {
   </div>
   <section id="approval-banner" aria-label="Approval">${renderApproval(data.approval)}</section>
   ${data.truncatedNote === undefined ? '' : `<p class="notice" id="truncated-note"><span class="notice-icon" aria-hidden="true">i</span>${escapeHtml(data.truncatedNote)}</p>`}
-  ${renderDiagnostics(data.diagnostics)}
+  ${renderDiagnostics(data.diagnostics.filter((d) => !isAccessibility(d)), data.diagnostics.some(isAccessibility))}
+  ${renderAccessibility(data.diagnostics.filter(isAccessibility), data.accessibilityChecked ?? false)}
 </header>
 ${renderVersions(data.versions ?? [], data.index, data.counts.recipients)}
 <div class="layout">
@@ -158,6 +170,7 @@ ${renderVersions(data.versions ?? [], data.index, data.counts.recipients)}
 
 /** The data the page script needs. Headers shared by many messages (From, List-Id…) are stored once. */
 interface ClientData {
+  live?: { version: number; events: string };
   headerPool: Array<[string, string]>;
   entries: Array<{
     email: string;
@@ -204,7 +217,31 @@ function clientData(data: GalleryData): ClientData {
     };
   });
   const versions = (data.versions ?? []).map((v) => ({ number: v.number, count: v.count, language: v.language, example: v.example.seq }));
-  return { headerPool, entries, versions, index: data.index ?? null, renderUrl: data.renderUrl ?? null };
+  const client: ClientData = { headerPool, entries, versions, index: data.index ?? null, renderUrl: data.renderUrl ?? null };
+  if (data.live) client.live = { version: data.live.version, events: LIVE_EVENTS_PATH };
+  return client;
+}
+
+/** Where `preview --watch` serves its server-sent events. */
+export const LIVE_EVENTS_PATH = '/__bulletin/events';
+
+/** One problem as the live page and the terminal show it: where, what, the source line and the hint. */
+export interface LiveProblem {
+  location: string;
+  severity: 'error' | 'warning';
+  message: string;
+  hint?: string;
+  /** The line of the file the location names, as written. */
+  source?: string;
+}
+
+/** What the watch server sends: the rendering the page should show, and the problems of the latest round. */
+export interface LiveState {
+  version: number;
+  /** Errors of the latest round; when the template did not compile, the page keeps the last good rendering. */
+  problems: LiveProblem[];
+  /** ISO time of the latest round. */
+  at: string;
 }
 
 /**
@@ -282,9 +319,9 @@ function renderApproval(approval: GalleryApproval): string {
   }
 }
 
-function renderDiagnostics(diagnostics: GalleryDiagnostic[]): string {
+function renderDiagnostics(diagnostics: GalleryDiagnostic[], accessibilityFindings: boolean): string {
   if (diagnostics.length === 0) {
-    return `<p class="no-problems" id="diagnostics">No problems found.</p>`;
+    return `<p class="no-problems" id="diagnostics">No ${accessibilityFindings ? 'other ' : ''}problems found.</p>`;
   }
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
@@ -300,6 +337,48 @@ function renderDiagnostics(diagnostics: GalleryDiagnostic[]): string {
   // Open when there are errors: those stop a send, so the reviewer should not miss them.
   return `<details id="diagnostics" class="diagnostics"${errors > 0 ? ' open' : ''}>
     <summary>Problems found: ${parts.join(', ')}</summary>
+    <ul class="diagnostic-list">
+${rows}
+    </ul>
+  </details>`;
+}
+
+const ACCESSIBILITY_PREFIX = 'accessibility/';
+
+function isAccessibility(d: GalleryDiagnostic): boolean {
+  return d.check?.startsWith(ACCESSIBILITY_PREFIX) ?? false;
+}
+
+const CHECK_NAMES: Record<string, string> = {
+  contrast: 'Contrast',
+  'alt-text': 'Alt text',
+  'link-text': 'Link text',
+  'heading-order': 'Headings',
+  language: 'Language',
+  'text-in-images': 'Text in images',
+  'font-size': 'Font size',
+};
+
+/**
+ * The accessibility findings concern the template, not a recipient: one server-rendered panel,
+ * open when there is anything to read, each finding with its line, what is wrong and the fix.
+ */
+function renderAccessibility(findings: GalleryDiagnostic[], checked: boolean): string {
+  if (findings.length === 0) {
+    return checked ? `<p class="no-problems" id="accessibility">Accessibility: the checks found no problems.</p>` : '';
+  }
+  const errors = findings.filter((d) => d.severity === 'error').length;
+  const counted = errors > 0 ? plural(errors, 'error') : plural(findings.length, 'warning');
+  const rows = findings
+    .map((d) => {
+      const check = d.check!.slice(ACCESSIBILITY_PREFIX.length);
+      const message = d.message.replace(/^accessibility: /, '');
+      const hint = d.hint === undefined ? '' : `<span class="diagnostic-hint">${escapeHtml(d.hint)}</span>`;
+      return `<li class="diagnostic diagnostic-${d.severity}" data-check="${escapeHtml(check)}"><span class="severity">${escapeHtml(CHECK_NAMES[check] ?? check)}</span><code class="location">${escapeHtml(d.location)}</code><span class="diagnostic-text"><span class="diagnostic-message">${escapeHtml(message)}</span>${hint}</span></li>`;
+    })
+    .join('\n');
+  return `<details id="accessibility" class="diagnostics accessibility" open>
+    <summary>Accessibility: ${counted}</summary>
     <ul class="diagnostic-list">
 ${rows}
     </ul>

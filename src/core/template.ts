@@ -1,3 +1,4 @@
+import type { checkAccessibility } from './accessibility.js';
 import { compareText, error, hasErrors, sortDiagnostics, warning, type Diagnostic } from './diagnostics.js';
 import { parseFrontMatter, type FrontMatter, type FrontMatterField } from './front-matter.js';
 import { findVariables, parseHandlebars, usesRawOutput, type Program, type VariableUse } from './handlebars-analysis.js';
@@ -7,6 +8,8 @@ import { checkTokensSurvived, scanStructure } from './mjml-structure.js';
 import { describeStructure, type MessageStructure, type StructurePart } from './message-structure.js';
 import { expandPartials, parsePartials, type ParsedPartial } from './partials.js';
 import { plainTemplate } from './plain-template.js';
+import { markSource, type SourceOrigin } from './source-markers.js';
+import type { SourcePosition } from './mapped-source.js';
 import { boundFor, sizeBound, type SizeBound } from './size-bound.js';
 import { convertPerMessage, createConverter, deriveTextTemplate, type HtmlToText, type TextRenderer } from './text-part.js';
 
@@ -31,6 +34,13 @@ export interface TemplateInput {
   configSubject?: string;
   /** MJML's compiler; default: mjml, loaded into this thread. */
   mjml2html?: Mjml2Html;
+  /**
+   * Also compile a marked copy of each variant (one more MJML run each), so that
+   * checkAccessibility can name template lines. validate and preview ask for it; send does not.
+   */
+  accessibility?: boolean;
+  /** The main message's language (bulletin.json "language"); a variant's is in its file name. */
+  language?: string;
 }
 
 export interface RenderedContent {
@@ -58,6 +68,11 @@ export interface CompiledTemplate {
   htmlSizeBound(data: Record<string, unknown>, language?: string): number | undefined;
   /** The blocks and partials of the variant `language` picks (versions of the message). */
   structure(language?: string): MessageStructure;
+  /**
+   * Accessibility and readability warnings for this recipient's message, each at the template
+   * line of the element it concerns; [] unless compiled with `accessibility`.
+   */
+  checkAccessibility(data: Record<string, unknown>, language?: string): Diagnostic[];
 }
 
 export interface RenderOptions {
@@ -85,6 +100,16 @@ interface CompiledVariant {
   subjectWrittenOnOneLine: boolean;
   preheader?: Render;
   structure: MessageStructure;
+  accessibility?: MarkedVariant;
+}
+
+/** The marked HTML of a variant (source-markers.ts), compiled by Handlebars at its first check. */
+interface MarkedVariant {
+  html: string;
+  render?: Render;
+  origins: SourceOrigin[];
+  root: SourcePosition;
+  language?: string;
 }
 
 /** Handlebars-level pieces shared by all variants. */
@@ -98,6 +123,7 @@ interface Shared {
   mainSubject?: FieldTemplate;
   variables: VariableUse[];
   diagnostics: Diagnostic[];
+  accessibility: boolean;
 }
 
 export type Mjml2Html = (mjml: string, options: { validationLevel: 'soft' }) => Promise<{ html: string; errors: { line: number; message: string; tagName: string }[] }>;
@@ -114,7 +140,10 @@ export async function compileTemplate(input: TemplateInput): Promise<{ template?
   const hbs = createHandlebars();
   const { partials, diagnostics } = parsePartials(hbs, input.partials);
   const mjml2html = input.mjml2html ?? (await import('mjml')).default;
-  const shared: Shared = { hbs, partials, convert: createConverter(), mjml2html, variables: [], diagnostics };
+  // The checks' libraries (colour, HTML parser) load while MJML compiles in its thread: validate
+  // does not wait for them, and a send, which does not check, never loads them.
+  const checker = input.accessibility ? import('./accessibility.js') : undefined;
+  const shared: Shared = { hbs, partials, convert: createConverter(), mjml2html, variables: [], diagnostics, accessibility: checker !== undefined };
 
   if (input.textTemplate) {
     const handText = compileField(shared, MappedSource.fromFile(input.textTemplate.text, input.textTemplate.path), true);
@@ -124,16 +153,17 @@ export async function compileTemplate(input: TemplateInput): Promise<{ template?
     }
   }
 
-  const main = await compileVariant(shared, input.main, input.configSubject, true);
+  const main = await compileVariant(shared, input.main, input.configSubject, true, input.language);
   const variants = new Map<string, CompiledVariant | undefined>();
   for (const [language, file] of Object.entries(input.variants)) {
-    variants.set(language.toLowerCase(), await compileVariant(shared, file, input.configSubject, false));
+    variants.set(language.toLowerCase(), await compileVariant(shared, file, input.configSubject, false, language));
   }
 
   const result = { diagnostics: sortDiagnostics(unique(shared.diagnostics)) };
   if (!main || hasErrors(result.diagnostics)) return result;
   const compiled = new Map<string, CompiledVariant>();
   for (const [language, variant] of variants) if (variant) compiled.set(language, variant);
+  const check = checker && (await checker).checkAccessibility;
 
   const template: CompiledTemplate = {
     variables: uniqueVariables(shared.variables),
@@ -147,6 +177,12 @@ export async function compileTemplate(input: TemplateInput): Promise<{ template?
     },
     structure(language) {
       return variantFor(language).structure;
+    },
+    checkAccessibility(data, language) {
+      const marked = variantFor(language).accessibility;
+      if (!marked || !check) return [];
+      marked.render ??= compileMarked(hbs, marked.html);
+      return accessibilityDiagnostics(check, marked, marked.render(data));
     },
   };
   const fallback = main;
@@ -223,7 +259,8 @@ function subjectFor(shared: Shared, file: TemplateFile, front: FrontMatter, conf
   return undefined;
 }
 
-async function compileVariant(shared: Shared, file: TemplateFile, configSubject: string | undefined, isMain: boolean): Promise<CompiledVariant | undefined> {
+/** `language`: what the variant is written in; undefined when nobody said (only a missing lang is reported then). */
+async function compileVariant(shared: Shared, file: TemplateFile, configSubject: string | undefined, isMain: boolean, language: string | undefined): Promise<CompiledVariant | undefined> {
   const errorsBefore = countErrors(shared.diagnostics);
   const front = parseFrontMatter(file.text, file.path);
   shared.diagnostics.push(...front.diagnostics);
@@ -241,6 +278,7 @@ async function compileVariant(shared: Shared, file: TemplateFile, configSubject:
   const variant: CompiledVariant = { html: html.render, text: html.text, subject: subject.render, subjectWrittenOnOneLine: subject.writtenOnOneLine, structure };
   if (html.bound) variant.htmlBound = html.bound;
   if (preheaderText) variant.preheader = preheaderText.render;
+  if (html.marked) variant.accessibility = language === undefined ? html.marked : { ...html.marked, language };
   return variant;
 }
 
@@ -249,7 +287,7 @@ async function compileHtml(
   file: TemplateFile,
   body: MappedSource,
   preheader: FrontMatterField | undefined,
-): Promise<{ render: Render; text: TextRenderer; bound?: SizeBound; ast: Program } | undefined> {
+): Promise<{ render: Render; text: TextRenderer; bound?: SizeBound; marked?: MarkedVariant; ast: Program } | undefined> {
   const { hbs, diagnostics } = shared;
   const parsed = parseHandlebars(hbs, body);
   diagnostics.push(...parsed.diagnostics);
@@ -294,7 +332,35 @@ async function compileHtml(
     : chooseTextRenderer(shared, mjml.html, usesRawOutput(expandedParse.ast));
   const ast = hbs.parse(mjml.html);
   const bound = sizeBound(ast);
-  return { render: plainTemplate(ast, HELPER_NAMES, { escape: true }) ?? ((data) => render(data)), text, ...(bound ? { bound } : {}), ast: parsed.ast };
+  const marked = shared.accessibility ? await compileMarkedHtml(shared, prepared, file, body) : undefined;
+  return { render: plainTemplate(ast, HELPER_NAMES, { escape: true }) ?? ((data) => render(data)), text, ...(bound ? { bound } : {}), ...(marked ? { marked } : {}), ast: parsed.ast };
+}
+
+/**
+ * The same message with every element marked (source-markers.ts), through MJML once more, for
+ * the accessibility checks only. A failure here loses the checks, never the message.
+ */
+async function compileMarkedHtml(shared: Shared, prepared: MappedSource, file: TemplateFile, body: MappedSource): Promise<MarkedVariant | undefined> {
+  const marked = markSource(prepared);
+  try {
+    const { html } = await shared.mjml2html(marked.text, { validationLevel: 'soft' });
+    return { html, origins: marked.origins, root: marked.root ?? { ...body.locate(0), file: file.path } };
+  } catch {
+    return undefined;
+  }
+}
+
+function compileMarked(hbs: HandlebarsInstance, html: string): Render {
+  const render = hbs.compile(html, { strict: false, ...KNOWN_HELPERS_ONLY });
+  return (data) => render(data);
+}
+
+function accessibilityDiagnostics(check: typeof checkAccessibility, marked: MarkedVariant, html: string): Diagnostic[] {
+  const findings = check(html, { origins: marked.origins, ...(marked.language !== undefined ? { expectedLanguage: marked.language } : {}) });
+  return findings.map((f) => {
+    const at = f.origin?.position ?? marked.root;
+    return { ...warning(at.file, at.line, `accessibility: ${f.message}`, f.hint, at.column), check: `accessibility/${f.check}` };
+  });
 }
 
 /** Chosen (and the text template derived, ~25 ms) at the first text part rendered: validate renders none. */

@@ -17,6 +17,8 @@ interface ClientEntry {
 }
 
 interface ClientData {
+  /** Present when `preview --watch` serves the page. */
+  live?: { version: number; events: string };
   headerPool: Array<[string, string]>;
   entries: ClientEntry[];
   versions?: VersionSummary[];
@@ -26,6 +28,35 @@ interface ClientData {
 }
 
 type Tab = 'html' | 'text' | 'headers';
+type Width = 'desktop' | 'mobile';
+
+/** Mirrors LiveProblem and LiveState in src/core/gallery.ts. */
+interface LiveProblem {
+  location: string;
+  severity: 'error' | 'warning';
+  message: string;
+  hint?: string;
+  source?: string;
+}
+interface LiveState {
+  version: number;
+  problems: LiveProblem[];
+  at: string;
+}
+
+/** What the reviewer was looking at, kept across the reloads `preview --watch` makes. */
+interface ViewState {
+  email: string | null;
+  line: number | null;
+  tab: Tab;
+  width: Width;
+  search: string;
+  onlyWarnings: boolean;
+  pageScroll: number;
+  listScroll: number;
+  frameScroll: number;
+  textScroll: number;
+}
 
 (function () {
   /** An element the page is known to contain; a missing one is a bug in the page, not data. */
@@ -62,6 +93,7 @@ type Tab = 'html' | 'text' | 'headers';
   let versionFilter = 0;
   let selected = -1;
   let activeTab: Tab = 'html';
+  let width: Width = 'desktop';
 
   function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string | number | null): HTMLElementTagNameMap[K] {
     const node = document.createElement(tag);
@@ -260,7 +292,8 @@ type Tab = 'html' | 'text' | 'headers';
     if (focus) $('tab-' + name).focus();
   }
 
-  function setWidth(mode: 'desktop' | 'mobile'): void {
+  function setWidth(mode: Width): void {
+    width = mode;
     const mobile = mode === 'mobile';
     stages.forEach(function (stage) { stage.classList.toggle('is-mobile', mobile); });
     $('toggle-mobile').setAttribute('aria-pressed', mobile ? 'true' : 'false');
@@ -304,9 +337,148 @@ type Tab = 'html' | 'text' | 'headers';
   $('toggle-desktop').addEventListener('click', function () { setWidth('desktop'); });
   $('toggle-mobile').addEventListener('click', function () { setWidth('mobile'); });
 
+  const live = data.live;
+  const STATE_KEY = 'bulletin-gallery-view';
+
+  function scrollOf(target: HTMLIFrameElement): number {
+    try {
+      return target.contentWindow?.scrollY ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  function saveState(): void {
+    // The recipient picked in the list (an unwritten one is shown by its version's example).
+    const seq = recipients.selected();
+    const state: ViewState = {
+      email: seq >= 0 ? index.email[seq] ?? null : null,
+      line: seq >= 0 ? index.line[seq] ?? null : null,
+      tab: activeTab,
+      width: width,
+      search: search.value,
+      onlyWarnings: onlyWarnings.checked,
+      pageScroll: window.scrollY,
+      listScroll: list.scrollTop,
+      frameScroll: scrollOf(frame),
+      textScroll: scrollOf(textFrame),
+    };
+    try {
+      sessionStorage.setItem(STATE_KEY, JSON.stringify(state));
+    } catch {
+      // Storage refused (private mode): the reload starts from the first recipient.
+    }
+  }
+
+  function savedState(): ViewState | undefined {
+    try {
+      const text = sessionStorage.getItem(STATE_KEY);
+      return text ? (JSON.parse(text) as ViewState) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Scrolls a frame once its next document has loaded. */
+  function scrollFrameOnLoad(target: HTMLIFrameElement, y: number): void {
+    if (y <= 0) return;
+    target.addEventListener('load', function () {
+      try {
+        target.contentWindow?.scrollTo(0, y);
+      } catch {
+        // Not readable: the frame starts at the top.
+      }
+    }, { once: true });
+  }
+
+  function renderProblems(state: LiveState): void {
+    let panel = document.getElementById('live-problems');
+    const errors = state.problems.filter(function (p) { return p.severity === 'error'; });
+    if (errors.length === 0) {
+      if (panel) panel.remove();
+      return;
+    }
+    if (!panel) {
+      panel = el('section', 'live-problems');
+      panel.id = 'live-problems';
+      panel.setAttribute('role', 'alert');
+      const head = document.querySelector('.page-head');
+      if (head) head.insertBefore(panel, head.children[1] ?? null);
+    }
+    panel.replaceChildren();
+    panel.appendChild(el('h2', 'live-problems-title', plural(errors.length, 'error') + ' in the last save: the preview below is the last one without errors'));
+    const items = el('ul', 'live-problem-list');
+    errors.forEach(function (problem) {
+      const li = el('li', 'live-problem');
+      li.setAttribute('data-testid', 'live-problem');
+      const first = el('p', 'live-problem-head');
+      first.appendChild(el('code', 'location', problem.location));
+      first.appendChild(el('span', 'severity', problem.severity));
+      first.appendChild(el('span', 'live-problem-message', problem.message));
+      li.appendChild(first);
+      if (problem.source !== undefined) li.appendChild(el('pre', 'live-problem-source', problem.source));
+      if (problem.hint) li.appendChild(el('p', 'live-problem-hint', 'hint: ' + problem.hint));
+      items.appendChild(li);
+    });
+    panel.appendChild(items);
+  }
+
+  function connect(events: string, version: number): void {
+    const status = el('p', 'live-status');
+    status.id = 'live-status';
+    status.setAttribute('aria-live', 'polite');
+    status.textContent = 'Live: connecting\u2026';
+    const eyebrow = document.querySelector('.title');
+    if (eyebrow) eyebrow.appendChild(status);
+    const source = new EventSource(events);
+    source.addEventListener('state', function (event) {
+      const state = JSON.parse((event as MessageEvent<string>).data) as LiveState;
+      if (state.version !== version) {
+        saveState();
+        source.close();
+        location.reload();
+        return;
+      }
+      status.textContent = 'Live: watching for saves (last checked ' + new Date(state.at).toLocaleTimeString() + ')';
+      renderProblems(state);
+    });
+    source.addEventListener('error', function () {
+      status.textContent = 'Live: the preview server is not answering (stopped?); trying again\u2026';
+    });
+    window.addEventListener('pagehide', saveState);
+  }
+
+  if (live) {
+    // Same-origin frames (still without scripts) let the page read and restore their scroll position.
+    frame.sandbox.add('allow-same-origin');
+    textFrame.sandbox.add('allow-same-origin');
+  }
+  const restore = live ? savedState() : undefined;
+  if (restore) {
+    search.value = restore.search;
+    onlyWarnings.checked = restore.onlyWarnings;
+  }
   applyFilter();
   if (index.email.length > 0) {
-    recipients.select(0);
+    let start = 0;
+    if (restore && restore.email !== null) {
+      // The recipient shown before the reload, looked up among every recipient (not only the written).
+      const key = restore.email.toLowerCase();
+      let found = -1;
+      index.email.forEach(function (email, seq) {
+        if (email.toLowerCase() === key && (found === -1 || index.line[seq] === restore.line)) found = seq;
+      });
+      if (found !== -1) start = found;
+      scrollFrameOnLoad(frame, restore.frameScroll);
+      scrollFrameOnLoad(textFrame, restore.textScroll);
+    }
+    recipients.select(start);
+    if (restore) {
+      showTab(restore.tab, false);
+      setWidth(restore.width);
+      list.scrollTop = restore.listScroll;
+      window.scrollTo(0, restore.pageScroll);
+    }
   } else {
     $('selected-subject').textContent = 'No recipients to preview';
     $('selected-to').textContent = 'The recipient list is empty, or every row was suppressed.';
@@ -315,4 +487,5 @@ type Tab = 'html' | 'text' | 'headers';
     $('key-hint').hidden = true;
     stages.forEach(function (stage) { stage.hidden = true; });
   }
+  if (live) connect(live.events, live.version);
 })();

@@ -18,6 +18,8 @@ export interface TextFile {
 export interface Campaign {
   dir: string;
   config: Config;
+  /** bulletin.json as read, to point at a setting's line. */
+  configText: string;
   template: TextFile;
   /** Language code → message.<lang>.mjml */
   variants: Record<string, TextFile>;
@@ -37,13 +39,19 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
 }
 
+/** The recipients file as read before, with what reading it found: `preview --watch` keeps it while the file is unchanged. */
+export interface ReadRecipients {
+  recipients: Campaign['recipients'];
+  diagnostics: Diagnostic[];
+}
+
 const PARTIAL_EXTENSIONS = ['.mjml', '.hbs', '.html'];
 
 /**
  * Read everything a campaign is made of. Missing folder or settings throw CampaignError (exit 2);
  * problems inside files come back as diagnostics, all of them.
  */
-export async function loadCampaign(dirArg: string): Promise<LoadResult> {
+export async function loadCampaign(dirArg: string, reuse?: { recipients?: ReadRecipients; onRecipientsRead?: (read: ReadRecipients) => void }): Promise<LoadResult> {
   const dir = path.resolve(dirArg);
   await requireDirectory(dir, dirArg);
   const configPath = path.join(dir, CONFIG_FILE);
@@ -69,11 +77,30 @@ export async function loadCampaign(dirArg: string): Promise<LoadResult> {
     const at = settingPosition(configText, ['dkim', 'privateKey']);
     diagnostics.push(error(CONFIG_FILE, at?.line, `DKIM key file "${config.dkim.privateKey}" does not exist`, undefined, at?.column));
   }
-  const recipients = await readRecipients(dir, config.recipients, diagnostics);
+  let recipients: Campaign['recipients'] | undefined;
+  if (reuse?.recipients && reuse.recipients.recipients.path === config.recipients) {
+    recipients = reuse.recipients.recipients;
+    diagnostics.push(...reuse.recipients.diagnostics);
+  } else {
+    const found: Diagnostic[] = [];
+    recipients = await readRecipients(dir, config.recipients, found);
+    diagnostics.push(...found);
+    if (recipients) reuse?.onRecipientsRead?.({ recipients, diagnostics: found });
+  }
   if (!template || !recipients) return { config, diagnostics };
-  const campaign: Campaign = { dir, config, template, variants, partials, recipients, attachmentFiles };
+  const campaign: Campaign = { dir, config, configText, template, variants, partials, recipients, attachmentFiles };
   if (textTemplate) campaign.textTemplate = textTemplate;
   return { campaign, diagnostics };
+}
+
+/** Only bulletin.json, for commands that need the settings and nothing else (check-transport). */
+export async function loadCampaignConfig(dirArg: string): Promise<{ dir: string; config?: Config; diagnostics: Diagnostic[] }> {
+  const dir = path.resolve(dirArg);
+  await requireDirectory(dir, dirArg);
+  const initCommand = dirArg === '.' ? 'bulletin init' : `bulletin init ${dirArg}`;
+  const configText = await readText(path.join(dir, CONFIG_FILE), CONFIG_FILE, `run \`${initCommand}\` to create an example campaign, or cd into your campaign folder`);
+  const { config, diagnostics } = parseConfig(configText, CONFIG_FILE);
+  return config ? { dir, config, diagnostics } : { dir, diagnostics };
 }
 
 async function requireDirectory(dir: string, shown: string): Promise<void> {

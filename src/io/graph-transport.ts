@@ -24,12 +24,11 @@ import http from 'node:http';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { OutgoingMessage } from '../core/outgoing.js';
+import type { AccessTokenSource } from './oauth-tokens.js';
 import { TLS_SYSTEM_ERROR, TransportUrlError, type DeliveryOutcome, type DeliveryTransport } from './transport.js';
 
-export interface AccessTokenSource {
-  /** A bearer token for Graph; `renew: true` after Graph refused the last one (skip any cache). */
-  token(options: { renew: boolean }): Promise<string>;
-}
+/** A bearer token for Graph; `renew: true` after Graph refused the last one (skip any cache). */
+export type { AccessTokenSource };
 
 export interface GraphTransportOptions {
   /** Default https://graph.microsoft.com; national clouds differ (https://graph.microsoft.us, …). http:// only for 127.0.0.1/localhost. */

@@ -17,12 +17,20 @@ import type { Readable } from 'node:stream';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { SMTPConnectionOptions, SMTPConnectionSendInfo, SMTPEnvelope } from 'nodemailer/lib/smtp-connection';
 import type MimeNode from 'nodemailer/lib/mime-node';
+import type XOAuth2 from 'nodemailer/lib/xoauth2';
 
 export interface SmtpPoolOptions {
   /** Connections open at once, at most. */
   size: number;
   connection: SMTPConnectionOptions;
-  auth?: { user: string; pass: string };
+  /** A password, or OAuth2 (XOAUTH2) with nodemailer's XOAuth2 asked for a token per new connection. */
+  auth?: { user: string; pass: string } | { user: string; oauth2: XOAuth2 };
+  /**
+   * Close a connection this long after it signed in, instead of reusing it (ms). For OAuth2: a
+   * session signed in with a token should not outlive the token by much, so a send of several
+   * hours signs in again with a fresh one.
+   */
+  maxAgeMs?: number;
 }
 
 type SendInfo = SMTPConnectionSendInfo;
@@ -40,6 +48,8 @@ export class SmtpPool {
   /** Connections sending a message, with how to fail that message if the connection just ends. */
   private readonly busy = new Map<SMTPConnection, (error: Error) => void>();
   private readonly waiting: (() => void)[] = [];
+  /** When each connection was opened (for maxAgeMs). */
+  private readonly openedAt = new Map<SMTPConnection, number>();
   private closed = false;
 
   constructor(
@@ -112,6 +122,7 @@ export class SmtpPool {
   private connect(): Promise<SMTPConnection> {
     const connection = new this.classes.SMTPConnection(this.options.connection);
     this.live.add(connection);
+    this.openedAt.set(connection, Date.now());
     return new Promise<SMTPConnection>((resolve, reject) => {
       let ready = false;
       const settle = (error?: Error | null): void => {
@@ -144,7 +155,11 @@ export class SmtpPool {
           return;
         }
         const auth = this.options.auth;
-        if (auth && connection.allowsAuth) connection.login({ user: auth.user, credentials: auth }, (loginError) => settle(loginError));
+        if (auth && 'oauth2' in auth) {
+          // a token must never go to a server that offers no sign-in (or in the clear: requireTLS)
+          if (!connection.allowsAuth) settle(Object.assign(new Error('The server offers no sign-in (AUTH) on this connection'), { code: 'EAUTH', command: 'AUTH' }));
+          else connection.login({ user: auth.user, oauth2: auth.oauth2 }, (loginError) => settle(loginError));
+        } else if (auth && connection.allowsAuth) connection.login({ user: auth.user, credentials: auth }, (loginError) => settle(loginError));
         else settle();
       });
     });
@@ -155,12 +170,18 @@ export class SmtpPool {
       this.discard(connection);
       return;
     }
+    const age = Date.now() - (this.openedAt.get(connection) ?? Date.now());
+    if (this.options.maxAgeMs !== undefined && age >= this.options.maxAgeMs) {
+      this.discard(connection, true);
+      return;
+    }
     this.idle.push(connection);
     this.waiting.shift()?.();
   }
 
   private discard(connection: SMTPConnection, politely = false): void {
     if (!this.live.delete(connection)) return;
+    this.openedAt.delete(connection);
     const at = this.idle.indexOf(connection);
     if (at !== -1) this.idle.splice(at, 1);
     if (politely) connection.quit();

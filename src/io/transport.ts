@@ -31,13 +31,42 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { OutgoingMessage } from '../core/outgoing.js';
 import { safeFileName } from '../core/file-names.js';
+import type { SecretScrubber } from '../core/secrets.js';
+import type { GraphTransportOptions } from './graph-transport.js';
+import type { AccessTokenSource } from './oauth-tokens.js';
+import type { SmtpPoolOptions } from './smtp-pool.js';
 
 // ---------------------------------------------------------------------------------------------
 // Transport URLs
 
 export type TransportSpec =
   | { kind: 'smtp'; secure: boolean; host: string; port: number; user?: string; pass?: string }
-  | { kind: 'outbox'; dir: string };
+  | { kind: 'outbox'; dir: string }
+  /** SMTP with OAuth2 (XOAUTH2): Exchange Online or Gmail, signed in with settings from the environment. */
+  | OAuthSmtpSpec
+  /** Microsoft Graph sendMail. `host`: another Graph host given in the URL (else the setting, else graph.microsoft.com). */
+  | { kind: 'graph'; host?: string; account?: string };
+
+export interface OAuthSmtpSpec {
+  kind: 'oauth-smtp';
+  provider: 'microsoft365' | 'google';
+  host: string;
+  port: number;
+  /** TLS from the start (465); otherwise STARTTLS. */
+  secure: boolean;
+  /** Refuse to sign in without TLS: always, except to a loopback test server. */
+  requireTLS: boolean;
+  /** Whether host and port were given (URL or bulletin.json), rather than the provider's. */
+  custom: boolean;
+  /** Who signs in, without secrets ("app 1234…, tenant contoso…"), once known. */
+  account?: string;
+}
+
+/** The provider's own SMTP server: Exchange Online submission with STARTTLS, Gmail with TLS. */
+export const PROVIDER_SMTP = {
+  microsoft365: { host: 'smtp.office365.com', port: 587 },
+  google: { host: 'smtp.gmail.com', port: 465 },
+} as const;
 
 export class TransportUrlError extends Error {
   constructor(message: string) {
@@ -46,11 +75,17 @@ export class TransportUrlError extends Error {
   }
 }
 
-const URL_HINT = 'use smtp://user:password@host:587, smtps://user:password@host:465 or outbox:FOLDER';
+const URL_HINT = 'use smtp://user:password@host:587, smtps://user:password@host:465, microsoft365, graph, google or outbox:FOLDER';
 
-/** Parses `smtp://[user:pass@]host:port`, `smtps://…` or `outbox:DIR`. Errors never include the password. */
+/**
+ * Parses `smtp://[user:pass@]host:port`, `smtps://…`, `outbox:DIR`, or a provider:
+ * `microsoft365`, `google`, `graph`, each optionally `://host[:port]` (another server: a
+ * national cloud, a relay, a test server). Errors never include the password.
+ */
 export function parseTransport(url: string): TransportSpec {
   const text = url.trim();
+  const provider = /^(microsoft365|m365|office365|google|gmail|graph)(?::\/\/(.*))?$/i.exec(text);
+  if (provider) return parseProvider(provider[1]!.toLowerCase(), provider[2]);
   if (/^outbox:/i.test(text)) {
     const dir = text.slice('outbox:'.length);
     if (dir === '') throw new TransportUrlError(`"outbox:" needs a folder, e.g. outbox:runs/outbox`);
@@ -80,6 +115,32 @@ export function parseTransport(url: string): TransportSpec {
   return spec;
 }
 
+function parseProvider(name: string, server: string | undefined): TransportSpec {
+  const where = server === undefined || server === '' ? undefined : parseServer(server, name);
+  if (name === 'graph') return where ? { kind: 'graph', host: where.port === undefined ? where.host : `${where.host}:${where.port}` } : { kind: 'graph' };
+  const provider = name === 'google' || name === 'gmail' ? 'google' : 'microsoft365';
+  return oauthSmtpSpec(provider, where);
+}
+
+/** `host[:port]` of a provider URL or the bulletin.json transport block's `server`. */
+export function parseServer(server: string, name: string): { host: string; port?: number } {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?\/?$/.exec(server.trim());
+  if (!match) {
+    const hint = server.includes('@') ? ': sign-in ids and secrets go in the environment or .env (BULLETIN_CLIENT_ID, BULLETIN_CLIENT_SECRET, …), not in the URL' : '';
+    throw new TransportUrlError(`"${name}://${redactTransport(server).replace(/^.*@/, '…@')}": only a host and port can follow ${name}://${hint}`);
+  }
+  const host = match[1]!.replace(/^\[(.*)\]$/, '$1');
+  return match[2] === undefined ? { host } : { host, port: Number(match[2]) };
+}
+
+/** The SMTP spec of a provider, on its own server or the one given. */
+export function oauthSmtpSpec(provider: 'microsoft365' | 'google', where: { host: string; port?: number } | undefined): OAuthSmtpSpec {
+  const host = where?.host ?? PROVIDER_SMTP[provider].host;
+  const port = where?.port ?? (where ? (provider === 'google' ? 465 : 587) : PROVIDER_SMTP[provider].port);
+  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  return { kind: 'oauth-smtp', provider, host, port, secure: port === 465, requireTLS: !loopback, custom: where !== undefined };
+}
+
 /** The URL with its password replaced by `***`: `smtp://user:***@host:587`. Safe on any string. */
 export function redactTransport(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/\s]*):[^@\s]*@/i, '$1:***@');
@@ -88,6 +149,11 @@ export function redactTransport(url: string): string {
 /** How the transport is shown everywhere (summary, run.json): never with a password. */
 export function describeTransport(spec: TransportSpec): string {
   if (spec.kind === 'outbox') return `outbox:${spec.dir}`;
+  if (spec.kind === 'oauth-smtp') {
+    const host = spec.host.includes(':') ? `[${spec.host}]` : spec.host;
+    return `${spec.provider} (${[`${host}:${spec.port}`, spec.account].filter(Boolean).join(', ')})`;
+  }
+  if (spec.kind === 'graph') return `graph (${[spec.host ?? 'graph.microsoft.com', spec.account].filter(Boolean).join(', ')})`;
   const user = spec.user === undefined ? '' : `${encodeURIComponent(spec.user)}${spec.pass === undefined ? '' : ':***'}@`;
   const host = spec.host.includes(':') ? `[${spec.host}]` : spec.host;
   return `${spec.secure ? 'smtps' : 'smtp'}://${user}${host}:${spec.port}`;
@@ -135,11 +201,68 @@ export interface OpenTransportOptions {
   timeouts?: { connection?: number; greeting?: number; socket?: number };
   /** TLS settings passed to nodemailer, e.g. a private CA for an internal relay. */
   tls?: { rejectUnauthorized?: boolean; ca?: string };
+  /** For microsoft365, google and graph: how to get tokens, for which mailbox. */
+  signIn?: TransportSignIn;
+  /** OAuth2 SMTP: sign in again on a new connection after this long (ms); mainly for tests. */
+  connectionMaxAgeMs?: number;
+}
+
+export interface TransportSignIn {
+  tokens: AccessTokenSource;
+  /** The mailbox that sends (the campaign's from address). */
+  mailbox: string;
+  /** Knows every secret and token, to keep them out of replies and errors. */
+  scrubber: SecretScrubber;
+  /** Graph's origin: https://graph.microsoft.com, or another cloud's, or http://127.0.0.1:P in tests. */
+  graphHost: string;
 }
 
 export async function openTransport(spec: TransportSpec, options: OpenTransportOptions): Promise<DeliveryTransport> {
   const sign = options.dkim ? await dkimSigner(options.dkim) : (raw: Buffer) => Promise.resolve(raw);
-  return spec.kind === 'outbox' ? openOutbox(spec.dir, sign) : openSmtp(spec, options, sign);
+  if (spec.kind === 'outbox') return openOutbox(spec.dir, sign);
+  if (spec.kind === 'smtp') {
+    const auth = spec.user !== undefined ? { user: spec.user, pass: spec.pass ?? '' } : undefined;
+    return openSmtp(spec, describeTransport(spec), auth, options, sign, secretScrubber(spec.pass), undefined);
+  }
+  const signIn = options.signIn;
+  if (!signIn) throw new Error(`the ${spec.kind} transport needs sign-in settings`);
+  const scrub = (text: string) => signIn.scrubber.scrub(text);
+  if (spec.kind === 'graph') return withSigning(await openGraph(signIn, options), sign);
+  const { default: XOAuth2 } = await import('nodemailer/lib/xoauth2');
+  // Every new connection asks the token source (which caches and renews before expiry);
+  // after a 334 challenge nodemailer asks again with renew=true, once. `expires: 1` (already
+  // past) keeps XOAuth2's own cache out of the way: 0 would mean "never expires".
+  const oauth2 = new XOAuth2({
+    user: signIn.mailbox,
+    provisionCallback: (_user, renew, callback) => {
+      signIn.tokens.token({ renew }).then(
+        (token) => callback(null, token, 1),
+        (error: unknown) => callback(error instanceof Error ? new Error(scrub(error.message)) : new Error(scrub(String(error))), '', 0),
+      );
+    },
+  });
+  return openSmtp(spec, describeTransport(spec), { user: signIn.mailbox, oauth2 }, options, sign, scrub, options.connectionMaxAgeMs ?? OAUTH_CONNECTION_MAX_AGE_MS);
+}
+
+/** Tokens live about an hour: sign in again on a new connection well before that. */
+const OAUTH_CONNECTION_MAX_AGE_MS = 40 * 60_000;
+
+/** The Microsoft Graph transport (graph-transport.ts), loaded only when used. */
+async function openGraph(signIn: TransportSignIn, options: OpenTransportOptions): Promise<DeliveryTransport> {
+  const { openGraphTransport } = await import('./graph-transport.js');
+  const graphOptions: GraphTransportOptions = { graphHost: signIn.graphHost, mailbox: signIn.mailbox, tokens: signIn.tokens, concurrency: options.concurrency };
+  if (options.tls?.ca !== undefined) graphOptions.tls = { ca: options.tls.ca };
+  return openGraphTransport(graphOptions);
+}
+
+/** DKIM-signs messages before another transport delivers them. */
+function withSigning(transport: DeliveryTransport, sign: Signer): DeliveryTransport {
+  return {
+    description: transport.description,
+    deliver: async (message) => transport.deliver({ ...message, raw: await sign(message.raw) }),
+    verify: () => transport.verify(),
+    close: () => transport.close(),
+  };
 }
 
 type Signer = (raw: Buffer) => Promise<Buffer>;
@@ -208,7 +331,15 @@ function replyCode(response: string): number {
   return Number.isFinite(code) && code > 0 ? code : 250;
 }
 
-async function openSmtp(spec: Extract<TransportSpec, { kind: 'smtp' }>, options: OpenTransportOptions, sign: Signer): Promise<DeliveryTransport> {
+async function openSmtp(
+  spec: { host: string; port: number; secure: boolean; requireTLS?: boolean },
+  description: string,
+  auth: SmtpPoolOptions['auth'],
+  options: OpenTransportOptions,
+  sign: Signer,
+  scrub: (text: string) => string,
+  maxAgeMs: number | undefined,
+): Promise<DeliveryTransport> {
   const [{ default: SMTPConnection }, { default: MimeNode }, { SmtpPool }] = await Promise.all([
     import('nodemailer/lib/smtp-connection'),
     import('nodemailer/lib/mime-node'),
@@ -222,20 +353,20 @@ async function openSmtp(spec: Extract<TransportSpec, { kind: 'smtp' }>, options:
         host: spec.host,
         port: spec.port,
         secure: spec.secure,
+        ...(spec.requireTLS ? { requireTLS: true } : {}),
         logger: false,
         ...(options.timeouts?.connection !== undefined ? { connectionTimeout: options.timeouts.connection } : {}),
         ...(options.timeouts?.greeting !== undefined ? { greetingTimeout: options.timeouts.greeting } : {}),
         ...(options.timeouts?.socket !== undefined ? { socketTimeout: options.timeouts.socket } : {}),
         ...(options.tls ? { tls: options.tls } : {}),
       },
-      ...(spec.user !== undefined ? { auth: { user: spec.user, pass: spec.pass ?? '' } } : {}),
+      ...(auth ? { auth } : {}),
+      ...(maxAgeMs !== undefined ? { maxAgeMs } : {}),
     },
   );
 
-  const scrub = secretScrubber(spec.pass);
-
   return {
-    description: describeTransport(spec),
+    description,
     async deliver(message) {
       const raw = readInChunks(await sign(message.raw));
       // the data stream has taken every byte (see the top of this file)

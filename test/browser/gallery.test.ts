@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderGalleryHtml, type GalleryEntry } from '../../src/core/gallery.js';
 import { launchChromium } from './chromium.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const people = [
   { name: 'Alex Morgan', email: 'head@ashfield-primary.example.org', school: 'Ashfield Primary' },
@@ -21,7 +21,7 @@ let browser: Browser;
 let page: Page;
 
 async function writeCampaignPreview(): Promise<string> {
-  dir = await mkdtemp(path.join(tmpdir(), 'bulletin-gallery-'));
+  dir = await scratchDir('bulletin-gallery-');
   await mkdir(path.join(dir, 'messages'));
   const entries: GalleryEntry[] = [];
   for (const [i, person] of people.entries()) {

@@ -1,6 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dkimVerify } from 'mailauth';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { ManifestStore, readManifest } from '../../src/io/manifest-store.js';
 import { openTransport, parseTransport, type DeliveryTransport, type OpenTransportOptions } from '../../src/io/transport.js';
 import { buildMessage, buildMessages, lazily } from '../helpers/messages.js';
 import { startSmtpSink, type SinkOptions, type SmtpSink } from '../helpers/smtp-sink.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const FAST: DeliveryOptions = { concurrency: 5, retries: 3, maxConsecutiveFailures: 10, backoff: { baseMs: 20, maxMs: 100 } };
 
@@ -19,7 +19,7 @@ let sink: SmtpSink | undefined;
 let transport: DeliveryTransport | undefined;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'bulletin-run-'));
+  dir = await scratchDir('bulletin-run-');
 });
 afterEach(async () => {
   await transport?.close();

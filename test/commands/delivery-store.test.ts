@@ -1,15 +1,16 @@
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { summarizeRun, type ManifestRecord } from '../../src/core/manifest.js';
 import { createRun, createRunId, latestRun, listRuns, ManifestStore, readManifest, readRunInfo, runDir, summarizeManifest, writeRunInfo, type RunInfo } from '../../src/io/manifest-store.js';
 import { acquireLock, LockedError, LOCK_FILE } from '../../src/io/lock.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 let dir: string;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'bulletin-store-'));
+  dir = await scratchDir('bulletin-store-');
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -1,5 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifySmtpError, describeTransport, openTransport, parseTransport, redactTransport, type DeliveryTransport } from '../../src/io/transport.js';
@@ -7,6 +6,7 @@ import MimeNode from 'nodemailer/lib/mime-node';
 import { normaliseEnvelope } from '../../src/io/smtp-pool.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { buildMessage } from '../helpers/messages.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 describe('transport URLs', () => {
   it('parses smtp, smtps and outbox', () => {
@@ -182,7 +182,7 @@ describe('SMTP envelope', () => {
 describe('outbox transport', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bulletin-outbox-'));
+    dir = await scratchDir('bulletin-outbox-');
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });

@@ -21,13 +21,6 @@ describe('checkRenderedMessage', () => {
     expect(warnings.some((w) => w.includes('Gmail'))).toBe(true);
   });
 
-  it('warns about images without alt text, missing or empty', () => {
-    const warnings = checkRenderedMessage(content('<img src="a.png"><img alt="" src="b.png"><img src="c.png" alt="C">'));
-    expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toContain('a.png');
-    expect(warnings[1]).toContain('b.png');
-  });
-
   it('warns about leftover braces in links, text and subject', () => {
     const warnings = checkRenderedMessage(content('<a href="https://example.org/?e={{email">x</a>', 'Dear {{name}}', 'Hi }}'));
     expect(warnings).toHaveLength(3);

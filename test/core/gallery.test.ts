@@ -169,6 +169,45 @@ describe('renderGalleryHtml', () => {
     expect(html).toContain('blank value for &lt;school&gt;');
   });
 
+  it('lists accessibility findings in their own panel, each with its line and fix; not among the other problems', () => {
+    const html = renderGalleryHtml(
+      gallery({
+        accessibilityChecked: true,
+        diagnostics: [
+          { location: 'recipients.csv:20', severity: 'warning', message: 'blank value for school' },
+          {
+            location: 'partials/footer.mjml:3:9',
+            severity: 'warning',
+            message: 'accessibility: text "You received <this>" is set in 13px, smaller than 14px',
+            hint: 'use font-size="14px" or more',
+            check: 'accessibility/font-size',
+          },
+          { location: 'message.mjml:41:11', severity: 'warning', message: 'accessibility: link text "click here" says nothing out of context', check: 'accessibility/link-text' },
+        ],
+      }),
+    );
+    const panel = textOf(html, 'accessibility');
+    expect(panel).toContain('Accessibility: 2 warnings');
+    expect(panel).toContain('Font size');
+    expect(panel).toContain('partials/footer.mjml:3:9');
+    expect(panel).toContain('text "You received <this>" is set in 13px, smaller than 14px');
+    expect(panel).toContain('use font-size="14px" or more');
+    expect(panel).toContain('Link text');
+    expect(panel).toContain('message.mjml:41:11');
+    expect(html).toContain('You received &lt;this&gt;');
+    expect(html).toMatch(/<details id="accessibility" class="diagnostics accessibility" open>/);
+    const problems = textOf(html, 'diagnostics');
+    expect(problems).toContain('Problems found: 1 warning');
+    expect(problems).not.toContain('click here');
+    const onlyAccessibility = renderGalleryHtml(gallery({ accessibilityChecked: true, diagnostics: [{ location: 'message.mjml:4', severity: 'warning', message: 'accessibility: no lang', check: 'accessibility/language' }] }));
+    expect(textOf(onlyAccessibility, 'diagnostics')).toBe('No other problems found.');
+  });
+
+  it('says the accessibility checks found nothing only when they ran', () => {
+    expect(textOf(renderGalleryHtml(gallery({ accessibilityChecked: true })), 'accessibility')).toBe('Accessibility: the checks found no problems.');
+    expect(renderGalleryHtml(gallery())).not.toContain('id="accessibility"');
+  });
+
   it('stores headers shared by many messages once, so a 1,000-recipient page stays small', () => {
     const entries = Array.from({ length: 1000 }, (_, i) =>
       entry({

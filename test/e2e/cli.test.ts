@@ -1,18 +1,14 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, FIXTURES, ROOT, STACK_TRACE, bulletin, requireBuild, type CliResult } from '../helpers/cli.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 let scratch: string;
 
 beforeAll(async () => {
   requireBuild();
-  scratch = await mkdtemp(path.join(tmpdir(), 'bulletin-e2e-'));
-});
-
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
+  scratch = await scratchDir('bulletin-e2e-');
 });
 
 function expectNoStack(result: CliResult): void {

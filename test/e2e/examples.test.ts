@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bulletin, requireBuild, STACK_TRACE } from '../helpers/cli.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 beforeAll(() => requireBuild());
 
@@ -21,7 +21,7 @@ describe.each([
   let dir: string;
 
   beforeAll(async () => {
-    dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'bulletin-example-')), example);
+    dir = path.join(await scratchDir('bulletin-example-'), example);
     expect((await run(['init', dir, '--example', example])).code).toBe(0);
   });
 
@@ -55,7 +55,7 @@ describe.each([
 
 describe('partnership campaigns', () => {
   it('attach each group its own area contact sheet, and show the liaison panel only to groups that have an officer', async () => {
-    const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'bulletin-faith-')), 'faith');
+    const dir = path.join(await scratchDir('bulletin-faith-'), 'faith');
     await run(['init', dir, '--example', 'faith-groups']);
     await run(['preview', dir]);
     const csv: string[][] = parse(await readFile(path.join(dir, 'recipients.csv'), 'utf8'));
@@ -74,7 +74,7 @@ describe('partnership campaigns', () => {
   });
 
   it('skip suppressed addresses, record them as suppressed, and never mail them', async () => {
-    const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'bulletin-suppress-')), 'faith');
+    const dir = path.join(await scratchDir('bulletin-suppress-'), 'faith');
     await run(['init', dir, '--example', 'faith-groups']);
     const config = JSON.parse(await readFile(path.join(dir, 'bulletin.json'), 'utf8')) as Record<string, unknown>;
     await writeFile(path.join(dir, 'bulletin.json'), JSON.stringify({ ...config, requireApproval: false, suppress: 'opted-out.csv' }, null, 2));

@@ -109,11 +109,17 @@ describe('bulletin inbox: what came back after a send', () => {
     expect(mboxResult.messages.map((m) => m.source)).toContain('mbox:1');
     expect(await readFile(inboxFile, 'utf8')).toBe(before);
 
-    const human = await bulletin(['inbox', campaign, '--from', folder, '--replies']);
+    const exported = path.join(campaign, '..', 'replies');
+    const human = await bulletin(['inbox', campaign, '--from', folder, '--replies', '--export', exported]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/1 reply/);
     expect(human.stdout).toContain(replied);
     expect(human.stdout).toContain('Could the liaison officer visit on Tuesday?');
+    // the reply's CSV row is shown, and the reply is saved as it came, for the team
+    expect(human.stdout).toMatch(/school: /);
+    const saved = await readdir(exported);
+    expect(saved).toHaveLength(1);
+    expect(await readFile(path.join(exported, saved[0]!))).toEqual(mail['04-reply.eml']);
 
     const status = JSON.parse((await bulletin(['status', campaign, '--json'])).stdout) as { inbox: { counts: Record<string, number> } };
     expect(status.inbox.counts).toMatchObject({ bounced: 2, delayed: 1, replied: 1, 'auto-replied': 1, unsubscribed: 1, complained: 0, sentNothingBack: emails.length - 6 });

@@ -1,10 +1,10 @@
 import { createWriteStream } from 'node:fs';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, bulletin, requireBuild } from '../helpers/cli.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const ROWS = 100_000;
 
@@ -30,7 +30,7 @@ let scratch: string;
 
 beforeAll(async () => {
   requireBuild();
-  scratch = await mkdtemp(path.join(tmpdir(), 'bulletin-large-'));
+  scratch = await scratchDir('bulletin-large-');
 });
 
 afterAll(async () => {

@@ -1,10 +1,10 @@
 /** Run the real bin/bulletin.js as a user would, asynchronously (tests may run an SMTP server in-process). */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchDir } from './scratch.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = path.join(ROOT, 'bin', 'bulletin.js');
@@ -50,9 +50,9 @@ export function bulletin(args: string[], options: CliOptions = {}): Promise<CliR
 /** What a stack trace or a raw exception looks like in output: none ever reaches a user. */
 export const STACK_TRACE = /\n\s+at |\b(?:TypeError|ReferenceError|SyntaxError|RangeError)\b|\bError:|unexpected failure/;
 
-/** A fresh copy of an example campaign in a temp folder, with settings changed as given. */
+/** A fresh copy of an example campaign in a temp folder (removed after the test, see scratchDir), with settings changed as given. */
 export async function exampleCampaign(options: { example?: string; settings?: Record<string, unknown>; recipients?: string } = {}): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'bulletin-e2e-'));
+  const dir = await scratchDir('bulletin-e2e-');
   const campaign = path.join(dir, 'campaign');
   await cp(path.join(ROOT, 'templates', options.example ?? 'headteachers'), campaign, { recursive: true });
   const configPath = path.join(campaign, 'bulletin.json');

@@ -26,6 +26,8 @@ export interface ReceivedMessage {
   remotePort: number;
   /** Whether the session was encrypted (implicit TLS, or after STARTTLS). */
   secure: boolean;
+  /** Date.now() when the server had the whole message. */
+  receivedAt: number;
 }
 
 export interface SinkOptions {
@@ -35,6 +37,14 @@ export interface SinkOptions {
   replyDelayMs?: number;
   /** Offer STARTTLS, or speak TLS from the start (smtps), with smtp-server's own test certificate. */
   tls?: 'starttls' | 'implicit';
+  /**
+   * Sign-in with XOAUTH2 only. A token `accepts` approves logs in; any other gets a 334
+   * challenge and then 535, as Exchange Online and Gmail answer. `refuse`: answer every AUTH
+   * with this 535 text instead (e.g. "5.7.139 …", SMTP AUTH disabled).
+   */
+  xoauth2?: { accepts(token: string, user: string): boolean; refuse?: () => string | undefined };
+  /** Close a connection once it has delivered this many messages (servers cap a session). */
+  messagesPerConnection?: number;
 }
 
 export interface SmtpSink {
@@ -49,6 +59,8 @@ export interface SmtpSink {
   parse(message: ReceivedMessage): Promise<ParsedMail>;
   /** Server-side sessions that logged in (user names). */
   logins: string[];
+  /** XOAUTH2 sign-ins refused (a 334 challenge or a 535). */
+  authRejections: number;
   close(): Promise<void>;
 }
 
@@ -59,6 +71,8 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   const received: ReceivedMessage[] = [];
   const events: SmtpSink['events'] = [];
   const logins: string[] = [];
+  let authRejections = 0;
+  const delivered = new Map<number, number>();
 
   /** A one-time behaviour fires once per address, then the address behaves normally. */
   const take = (address: string, behaviour: Behaviour): boolean => {
@@ -75,12 +89,29 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
 
   const server = new SMTPServer({
     secure: options.tls === 'implicit',
-    disabledCommands: [...(options.tls === 'starttls' ? [] : ['STARTTLS']), ...(options.auth ? [] : ['AUTH'])],
-    authOptional: !options.auth,
+    disabledCommands: [...(options.tls === 'starttls' ? [] : ['STARTTLS']), ...(options.auth || options.xoauth2 ? [] : ['AUTH'])],
+    authOptional: !options.auth && !options.xoauth2,
+    ...(options.xoauth2 ? { authMethods: ['XOAUTH2'] } : {}),
     allowInsecureAuth: true,
     disableReverseLookup: true,
     logger: false,
     onAuth(auth, _session, callback) {
+      if (options.xoauth2) {
+        const refusal = options.xoauth2.refuse?.();
+        if (refusal !== undefined) {
+          authRejections++;
+          callback(Object.assign(new Error(refusal), { responseCode: 535 }));
+          return;
+        }
+        if (auth.method === 'XOAUTH2' && options.xoauth2.accepts(auth.accessToken ?? '', auth.username ?? '')) {
+          logins.push(auth.username ?? '');
+          callback(null, { user: auth.username });
+          return;
+        }
+        authRejections++;
+        callback(null, { data: { status: '401', schemes: 'bearer', scope: 'https://outlook.office.com/SMTP.Send' } });
+        return;
+      }
       if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) {
         logins.push(auth.username ?? '');
         callback(null, { user: auth.username });
@@ -121,14 +152,19 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
-        received.push({ from, to, raw: Buffer.concat(chunks), remotePort: session.remotePort, secure: session.secure });
+        received.push({ from, to, raw: Buffer.concat(chunks), remotePort: session.remotePort, secure: session.secure, receivedAt: Date.now() });
         if (dropAfter) {
           events.push({ to: first, event: 'dropped-after-data' });
           drop(session);
           return;
         }
         for (const address of to) events.push({ to: address, event: 'accepted' });
-        const reply = (): void => callback(null, `OK queued as ${received.length}`);
+        const count = (delivered.get(session.remotePort) ?? 0) + 1;
+        delivered.set(session.remotePort, count);
+        const reply = (): void => {
+          callback(null, `OK queued as ${received.length}`);
+          if (options.messagesPerConnection !== undefined && count >= options.messagesPerConnection) setImmediate(() => sockets.get(session.remotePort)?.end());
+        };
         if (options.replyDelayMs) setTimeout(reply, options.replyDelayMs);
         else reply();
       });
@@ -155,6 +191,9 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     received,
     events,
     logins,
+    get authRejections() {
+      return authRejections;
+    },
     behave: (address, behaviour) => behaviours.set(address.toLowerCase(), behaviour),
     receivedFor: (address) => received.filter((m) => m.to.includes(address.toLowerCase())),
     parse: (message) => simpleParser(message.raw),

@@ -14,15 +14,21 @@ export interface PreviewCommandOptions {
   all?: boolean;
   open?: boolean;
   json?: boolean;
+  watch?: boolean;
+  port?: string;
+  strict?: boolean;
 }
 
 export async function previewCommand(dir: string, options: PreviewCommandOptions): Promise<ExitCode> {
+  if (options.watch) return (await import('./preview-watch.js')).previewWatchCommand(dir, options);
+  if (options.port !== undefined) throw new UsageError('--port is for --watch', 'add --watch to serve the gallery, or leave out --port');
   const limit = options.limit === undefined ? undefined : parsePositive(options.limit, '--limit');
   const result = await previewCampaign(dir, {
     ...(options.out ? { out: options.out } : {}),
     ...(limit !== undefined ? { limit } : {}),
     ...(options.only ? { only: options.only } : {}),
     all: options.all ?? false,
+    strict: options.strict ?? false,
     now: new Date(),
   });
   const { plan } = result;
@@ -78,7 +84,7 @@ function printVersions(versions: PreviewVersion[]): void {
   if (versions.length > 10) out(`  … and ${versions.length - 10} more in the gallery.`);
 }
 
-function openInBrowser(file: string): void {
+export function openInBrowser(file: string): void {
   const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   const child = spawn(command, [file], { detached: true, stdio: 'ignore' });
   child.on('error', () => log(`Could not open a browser; open ${file} yourself.`));

@@ -1,8 +1,8 @@
 import chalk from '../output/color.js';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { parseEnv } from 'node:util';
+import { adviseTransport } from '../../core/transport-advice.js';
+import { chooseTransport, readCampaignEnvironment } from '../../io/transport-setup.js';
 import { DEFAULT_TRANSPORT, sendCampaign, type SendRequest, type SendResult, type SendSummary } from '../../send.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { diagnosticsJson, printDiagnostics, problemSummary } from '../output/diagnostics.js';
@@ -25,7 +25,8 @@ export interface SendOptions {
 }
 
 export async function sendCommand(dir: string, options: SendOptions): Promise<ExitCode> {
-  const transport = await resolveTransport(dir, options.transport);
+  const environment = await readCampaignEnvironment(dir, process.env);
+  const transport = chooseTransport(options.transport, environment) ?? { url: DEFAULT_TRANSPORT, source: 'default' };
   const interactive = process.stdin.isTTY && process.stderr.isTTY;
   const controller = new AbortController();
   const progress = createProgress(process.stderr);
@@ -33,9 +34,10 @@ export async function sendCommand(dir: string, options: SendOptions): Promise<Ex
   const request: SendRequest = {
     dir,
     transport: transport.url,
+    env: environment.env,
     now: () => new Date(),
     signal: controller.signal,
-    confirm: (summary) => confirm(summary, transport.source, options.yes ?? false, interactive),
+    confirm: (summary) => confirm(summary, summary.transportSource ?? transport.source, options.yes ?? false, interactive),
     onStart: (total) => progress.start(total),
     onNotice: (message) => progress.log(`Note: ${message}`),
     onEvent: (event) => progress.update(event),
@@ -59,22 +61,6 @@ export async function sendCommand(dir: string, options: SendOptions): Promise<Ex
     stop();
   }
   return report(result, options.json ?? false, controller.signal.aborted);
-}
-
-interface ResolvedTransport {
-  url: string;
-  source: string;
-}
-
-/** --transport, then BULLETIN_TRANSPORT, then a .env file in the campaign folder, then the outbox. */
-async function resolveTransport(dir: string, option: string | undefined): Promise<ResolvedTransport> {
-  if (option) return { url: option, source: '--transport' };
-  const env = process.env.BULLETIN_TRANSPORT;
-  if (env) return { url: env, source: 'BULLETIN_TRANSPORT' };
-  const dotenv = await readFile(path.join(dir, '.env'), 'utf8').catch(() => undefined);
-  const fromFile = dotenv === undefined ? undefined : parseEnv(dotenv).BULLETIN_TRANSPORT;
-  if (fromFile) return { url: fromFile, source: `${path.join(dir, '.env')}` };
-  return { url: DEFAULT_TRANSPORT, source: 'default' };
 }
 
 async function confirm(summary: SendSummary, source: string, yes: boolean, interactive: boolean): Promise<boolean> {
@@ -106,8 +92,16 @@ function printSummary(s: SendSummary, source: string): void {
   log(`  subject      ${s.subject}`);
   log(`  transport    ${s.transport} ${chalk.dim(`(from ${source})`)}`);
   if (outbox) log(chalk.yellow('               outbox: messages are written as .eml files; nothing leaves this machine'));
-  log(`  pace         ${s.concurrency} at once${s.rate ? `, at most ${s.rate}` : ''}; about ${formatDuration(s.estimatedSeconds)}`);
+  for (const step of s.checked ?? []) log(`               ${chalk.green('✔')} ${step}`);
+  if (s.paced) log(`  pace         ${s.concurrency} at once${s.rate ? `, at most ${s.rate}` : ''}${s.limits?.paced ? ` (${s.limits.service}'s limit)` : ''}; about ${formatDuration(s.estimatedSeconds)}`);
+  else log(`  pace         not paced: outbox (files on this machine)${s.rate ? `; ${s.rate} applies only to mail that leaves it` : ''}; about ${formatDuration(s.estimatedSeconds)}`);
+  if (s.rateWarning) log(chalk.yellow(`  note         ${s.rateWarning}`));
+  if (s.dailyLimit) log(chalk.yellow(`  daily limit  ${s.dailyLimit.advice}`));
   if (s.approval) log(`  approved by  ${s.approval.by} on ${s.approval.at}`);
+  if (s.warnings.length > 0) {
+    log('');
+    printDiagnostics(s.warnings, log);
+  }
   if (s.uncertain.length > 0 && s.skipped.uncertain > 0) {
     log(chalk.yellow(`  ${plural(s.uncertain.length, 'recipient')} uncertain (the server may have accepted them); not resent without --resend-uncertain:`));
     for (const u of s.uncertain.slice(0, 10)) log(`    ${u.email} (line ${u.line})`);
@@ -179,6 +173,7 @@ function reportDone(result: Extract<SendResult, { kind: 'done' }>, json: boolean
       total: run.counts,
       stoppedBecause: delivery.stoppedBecause ?? null,
       stopDetail: delivery.stopDetail ?? null,
+      dailyLimit: summary.dailyLimit ?? null,
       failures: run.failures,
       uncertain: run.uncertain,
     });
@@ -198,6 +193,9 @@ function reportDone(result: Extract<SendResult, { kind: 'done' }>, json: boolean
       error: 'an unexpected error',
     }[delivery.stoppedBecause];
     out(chalk.yellow(`Stopped: ${why}${delivery.stopDetail ? ` (${delivery.stopDetail})` : ''}.`));
+    const provider = /^(microsoft365|graph|google) /.exec(summary.transport)?.[1] as 'microsoft365' | 'graph' | 'google' | undefined;
+    const advice = delivery.stopDetail ? adviseTransport(delivery.stopDetail, { provider: provider ?? 'smtp', now: Date.now() }) : undefined;
+    if (advice) out(`  ${advice.problem}; what to do: ${advice.fix}`);
   }
   if (summary.transport.startsWith('outbox:')) out(`Messages written to ${summary.transport.slice('outbox:'.length)} (outbox: nothing left this machine).`);
   if (!result.finished && !summary.test) out(`The run is not finished: \`bulletin send --resume\` continues it${run.counts.sending > 0 ? '; add --resend-uncertain only once you know the uncertain ones did not arrive' : ''}.`);

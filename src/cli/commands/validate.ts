@@ -6,10 +6,11 @@ import { out, plural, printJson } from '../output/terminal.js';
 
 export interface ValidateOptions {
   json?: boolean;
+  strict?: boolean;
 }
 
 export async function validateCommand(dir: string, options: ValidateOptions): Promise<ExitCode> {
-  const result = await validateCampaign(dir);
+  const result = await validateCampaign(dir, { strict: options.strict ?? false });
   const exitCode = !result.configLoaded ? EXIT.cannotStart : result.ok ? EXIT.ok : EXIT.problems;
   if (options.json) {
     printJson({ ok: result.ok, recipients: result.recipients, diagnostics: diagnosticsJson(result.diagnostics) });

@@ -1,0 +1,211 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CONFIG_FILE } from './core/config.js';
+import { countBySeverity, formatLocation, type Diagnostic } from './core/diagnostics.js';
+import { LIVE_EVENTS_PATH, renderGalleryHtml, type LiveProblem, type LiveState } from './core/gallery.js';
+import type { ReadRecipients } from './io/campaign.js';
+import { startPreviewServer, type PreviewServer } from './io/preview-server.js';
+import { prepareCampaign, type CampaignReuse } from './plan.js';
+import type { CompiledTemplate } from './core/template.js';
+import { PREVIEW_DIR, previewPrepared, type PreviewResult } from './preview.js';
+
+export interface WatchOptions {
+  /** 0 or absent: any free port. */
+  port?: number;
+  out?: string;
+  limit?: number;
+  only?: string;
+  all?: boolean;
+  now: () => Date;
+  /** Quiet time after the last change before rendering again. */
+  debounceMs?: number;
+  onRound: (round: WatchRound) => void;
+  /** A round that failed with an I/O fault; the watch goes on. */
+  onError: (err: unknown) => void;
+}
+
+export interface WatchRound {
+  /** Files (relative to the campaign) whose change started this round; empty for the first. */
+  changed: string[];
+  /** True when the gallery was written again; false when the template or settings had errors (the page keeps the last good one). */
+  rendered: boolean;
+  problems: LiveProblem[];
+  /** Every diagnostic of the round, errors and warnings. */
+  diagnostics: Diagnostic[];
+  result?: PreviewResult;
+  /** What was kept from the round before instead of read or compiled again. */
+  reused: { recipients: boolean; template: boolean };
+  ms: number;
+}
+
+export interface PreviewWatch {
+  url: string;
+  outDir: string;
+  /** The round in progress or last finished; resolves when it is done. */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Changes under these are never a reason to render again (the preview itself, runs, editors' and tools' folders). */
+const IGNORED_DIRS = new Set([PREVIEW_DIR, 'runs', 'node_modules', '.git']);
+
+/**
+ * `bulletin preview --watch`: render the preview, serve it on 127.0.0.1, and render again on
+ * every save. Between rounds it keeps the recipients file as read (when that file did not
+ * change) and the compiled template (when no template, variant, partial or setting changed).
+ * It never sends: it has no transport.
+ */
+export async function watchPreview(dir: string, options: WatchOptions): Promise<PreviewWatch> {
+  const campaignDir = path.resolve(dir);
+  const outDir = path.resolve(campaignDir, options.out ?? PREVIEW_DIR);
+  let version = 0;
+  let state: LiveState = { version, problems: [], at: options.now().toISOString() };
+  let recipients: ReadRecipients | undefined;
+  let template: { template: CompiledTemplate; diagnostics: Diagnostic[] } | undefined;
+  let recipientsPath: string | undefined;
+
+  async function round(changed: string[]): Promise<WatchRound> {
+    const started = performance.now();
+    const names = new Set(changed);
+    const settingsChanged = names.has(CONFIG_FILE) || changed.length === 0;
+    const recipientsChanged = settingsChanged || (recipientsPath !== undefined && names.has(recipientsPath));
+    // Anything else that changed may be the template, a variant, a partial or the text template.
+    const templateChanged = settingsChanged || changed.some((f) => f !== recipientsPath);
+    if (recipientsChanged) recipients = undefined;
+    if (templateChanged) template = undefined;
+    const reused = { recipients: recipients !== undefined, template: template !== undefined };
+    const reuse: CampaignReuse = {
+      onRecipientsRead: (read) => (recipients = read),
+      onTemplateCompiled: (compiled) => (template = compiled),
+    };
+    if (recipients) reuse.recipients = recipients;
+    if (template) reuse.template = template;
+
+    const { prepared, diagnostics } = await prepareCampaign(campaignDir, { reuse, accessibility: true });
+    if (prepared) recipientsPath = prepared.campaign.config.recipients;
+    let result: PreviewResult | undefined;
+    let all = diagnostics;
+    if (prepared?.template) {
+      version++;
+      result = await previewPrepared(prepared, {
+        now: options.now(),
+        live: { version },
+        ...(options.out ? { out: options.out } : {}),
+        ...(options.limit !== undefined ? { limit: options.limit } : {}),
+        ...(options.only ? { only: options.only } : {}),
+        all: options.all ?? false,
+      });
+      all = result.plan.diagnostics;
+    }
+    if (!result && version === 0) await writePlaceholder(outDir, prepared?.campaign.config.name ?? path.basename(campaignDir), all, options.now());
+    const problems = await liveProblems(campaignDir, all.filter((d) => d.severity === 'error'));
+    state = { version, problems, at: options.now().toISOString() };
+    server?.broadcast('state', state);
+    const report: WatchRound = { changed, rendered: result !== undefined, problems, diagnostics: all, reused, ms: Math.round(performance.now() - started) };
+    if (result) report.result = result;
+    return report;
+  }
+
+  let server: PreviewServer | undefined = undefined;
+  // Watch before the first round, so a save during it is not missed.
+  const pending = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let running: Promise<void> = Promise.resolve();
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      running = running.then(async () => {
+        if (closed || pending.size === 0) return;
+        const changed = [...pending].sort();
+        pending.clear();
+        try {
+          options.onRound(await round(changed));
+        } catch (err) {
+          // An I/O fault in one round (a file mid-save, say) must not end the watch.
+          options.onError(err);
+        }
+      });
+    }, options.debounceMs ?? 100);
+  };
+  const { watch } = await import('chokidar');
+  const watcher = watch(campaignDir, {
+    ignoreInitial: true,
+    ignored: (file: string) => {
+      const relative = path.relative(campaignDir, file);
+      if (relative === '') return false;
+      const top = relative.split(path.sep)[0] ?? '';
+      return IGNORED_DIRS.has(top) || isInside(outDir, file) || top.startsWith('.bulletin') || top === 'approvals.jsonl';
+    },
+  });
+  // Changes are collected while a round runs and while saves keep coming, then rendered once.
+  watcher.on('all', (_event, file) => {
+    pending.add(path.relative(campaignDir, file).split(path.sep).join('/'));
+    schedule();
+  });
+  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+
+  try {
+    options.onRound(await round([]));
+    server = await startPreviewServer({ root: outDir, eventsPath: LIVE_EVENTS_PATH, current: () => ({ event: 'state', data: state }), ...(options.port ? { port: options.port } : {}) });
+  } catch (err) {
+    await watcher.close();
+    throw err;
+  }
+  // The first round may have compiled in the CLI's MJML thread: load MJML here now, not at the first save.
+  void import('mjml').catch(() => undefined);
+
+  return {
+    url: server.url,
+    outDir,
+    settled: () => running,
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await watcher.close();
+      await running.catch(() => undefined);
+      await server?.close();
+    },
+  };
+}
+
+function isInside(parent: string, file: string): boolean {
+  const relative = path.relative(parent, file);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/** Problems as the page and the terminal show them, each with the line of source it names. */
+async function liveProblems(campaignDir: string, diagnostics: Diagnostic[]): Promise<LiveProblem[]> {
+  const files = new Map<string, string[] | undefined>();
+  const problems: LiveProblem[] = [];
+  for (const d of diagnostics) {
+    const problem: LiveProblem = { location: formatLocation(d), severity: d.severity, message: d.message };
+    if (d.hint) problem.hint = d.hint;
+    if (d.line !== undefined) {
+      if (!files.has(d.file)) {
+        const text = await readFile(path.join(campaignDir, d.file), 'utf8').catch(() => undefined);
+        files.set(d.file, text?.split(/\r?\n/));
+      }
+      const source = files.get(d.file)?.[d.line - 1];
+      if (source !== undefined) problem.source = `${d.line} | ${source}`;
+    }
+    problems.push(problem);
+  }
+  return problems;
+}
+
+/** A gallery with no messages, for a first round that could not render: the page connects and shows the errors. */
+async function writePlaceholder(outDir: string, campaign: string, diagnostics: Diagnostic[], now: Date): Promise<void> {
+  const { errors, warnings } = countBySeverity(diagnostics);
+  await mkdir(outDir, { recursive: true });
+  const html = renderGalleryHtml({
+    campaign,
+    generatedAt: now.toISOString(),
+    counts: { recipients: 0, written: 0, warnings, errors, suppressed: 0 },
+    diagnostics: diagnostics.map((d) => ({ location: formatLocation(d), severity: d.severity, message: d.message })),
+    approval: { state: 'none', command: 'bulletin approve --by "Your Name"' },
+    entries: [],
+    live: { version: 0 },
+  });
+  await writeFile(path.join(outDir, 'index.html'), html);
+}
