@@ -2,7 +2,7 @@
  * `npm run bench`: measures bulletin against the targets of BENCHMARKS.md and prints a table.
  *   --json        print the results as JSON on stdout instead (`npm run -s bench -- --json`, or
  *                 `node bench/run.js --json`: npm itself prints a header line on stdout)
- *   --only NAME   run one figure module (startup, validate-large, render, send-sink, send-e2e, outbox-memory, inbox)
+ *   --only NAME   run one figure module (startup, validate-large, preview-large, render, send-sink, send-e2e, outbox-memory, inbox)
  *   --quick       smaller sizes, for a quick look (the targets are meant for the full sizes)
  * Always exits 0 when the benchmarks ran, even when a target is missed: benchmarks never fail CI.
  */
@@ -10,7 +10,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ensureBuilt } from './harness.js';
 
-const MODULES = ['startup', 'validate-large', 'render', 'send-sink', 'send-e2e', 'outbox-memory', 'inbox'];
+const MODULES = ['startup', 'validate-large', 'preview-large', 'render', 'send-sink', 'send-e2e', 'outbox-memory', 'inbox'];
 
 const { values } = parseArgs({
   options: { json: { type: 'boolean', default: false }, only: { type: 'string' }, quick: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },

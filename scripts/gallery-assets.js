@@ -1,5 +1,5 @@
-// Compiles the gallery's page script (src/gallery-client/gallery.ts, type-checked against the
-// DOM library) and reads its stylesheet, and writes both as string constants to
+// Compiles the gallery's page script (src/gallery-client/*.ts, classic scripts type-checked
+// against the DOM library, joined in the order tsconfig.json's "files" lists them) and reads its stylesheet, and writes both as string constants to
 // src/core/gallery-assets.ts, which core/gallery.ts inlines into the page. The generated file
 // is committed so that src/ works without a build (vitest imports it directly);
 // `--check` fails when it is out of date (a test runs that).
@@ -20,12 +20,14 @@ function compileClient() {
   const program = ts.createProgram({ rootNames: config.fileNames, options: config.options });
   const diagnostics = ts.getPreEmitDiagnostics(program);
   if (diagnostics.length > 0) fail(diagnostics);
-  let script;
+  const emitted = new Map();
   program.emit(undefined, (fileName, text) => {
-    if (fileName.endsWith('.js')) script = text;
+    if (fileName.endsWith('.js')) emitted.set(fileName.replace(/^.*\//, '').replace(/\.js$/, ''), text.trim());
   });
-  if (script === undefined) fail([]);
-  return script.trim();
+  const parts = config.fileNames.map((f) => emitted.get(f.replace(/^.*\//, '').replace(/\.ts$/, '')));
+  if (parts.length === 0 || parts.some((p) => p === undefined)) fail([]);
+  // One classic script: later files use the functions earlier ones declare.
+  return parts.join('\n');
 }
 
 function fail(diagnostics) {

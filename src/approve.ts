@@ -39,6 +39,7 @@ export async function approveCampaign(dir: string, by: string, note: string | un
     counts: { recipients: preview.counts.rows, messages: preview.counts.messages, suppressed: preview.counts.suppressed, warnings: preview.counts.warnings },
     rows: preview.rows,
   };
+  if (preview.versions) record.versions = preview.versions;
   if (note) record.note = note;
   await appendApproval(campaign.dir, record);
   // The gallery the reviewer has open says so too, on reload.

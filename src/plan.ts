@@ -20,6 +20,8 @@ import { attachmentNames, forEachRecipient } from './campaign-recipients.js';
 export interface PlannedMessage {
   row: RecipientRow;
   language: string;
+  /** The values it was rendered with: the row's, blanks filled from bulletin.json "defaults". */
+  data: Readonly<Record<string, string>>;
   content: RenderedContent;
   warnings: string[];
   attachments: AttachmentData[];
@@ -187,6 +189,23 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
   return finish(result);
 }
 
+/**
+ * Render some rows again, outside a plan: preview writes a version's extremes, known only once
+ * every row was seen, and a live gallery can render any recipient on demand. The rows were
+ * checked by the plan already, so problems found here are not reported again.
+ */
+export async function renderRows(prepared: PreparedCampaign, rows: readonly RecipientRow[]): Promise<PlannedMessage[]> {
+  const { campaign, template } = prepared;
+  if (!template) return [];
+  const renderer = new RowRenderer(campaign, template, [], { html: true, text: true });
+  const out: PlannedMessage[] = [];
+  for (const row of rows) {
+    const message = await renderer.render(row);
+    if (message) out.push(message);
+  }
+  return out;
+}
+
 /** Checks that depend on how many recipients will be mailed (rows less the suppressed ones). */
 function checkListSize(campaign: Campaign, result: PlanResult): void {
   const oneClick = oneClickUnsubscribeWarning(campaign, result.rows - result.suppressed.length);
@@ -278,7 +297,7 @@ class RowRenderer {
     }
     const warnings = shape !== undefined ? checkRenderedMessage(content) : checkSize(content);
     for (const w of warnings) pushLine(this.outputWarnings, w, row.line);
-    const message: PlannedMessage = { row, language, content, warnings, attachments: await this.attachmentsFor(row) };
+    const message: PlannedMessage = { row, language, data, content, warnings, attachments: await this.attachmentsFor(row) };
     if (this.unsubscribeUrl) message.unsubscribeUrl = this.unsubscribeUrl(mapValues(data, (v) => encodeURIComponent(String(v))));
     return message;
   }

@@ -4,11 +4,14 @@ import type { ApprovalState } from './core/approval.js';
 import { countBySeverity, escalateAccessibility, formatLocation } from './core/diagnostics.js';
 import { safeFileName } from './core/file-names.js';
 import { renderGalleryHtml, type GalleryData, type GalleryEntry } from './core/gallery.js';
+import { ColumnPacker, type GalleryIndex, type GalleryVersion } from './core/gallery-versions.js';
+import type { RecipientRow } from './core/recipients.js';
+import { namedRecipients, VersionGrouper, type MessageVersion } from './core/versions.js';
 import { messageIdFor, senderAddress } from './core/message.js';
 import type { Campaign } from './io/campaign.js';
 import { approvalStateOf, readApprovals } from './io/approvals.js';
 import { digestCampaign, sha256, type CampaignDigest } from './io/digest.js';
-import { buildMessageBytes, planMessages, prepareCampaign, type PlanResult, type PlannedMessage, type PreparedCampaign } from './plan.js';
+import { buildMessageBytes, planMessages, prepareCampaign, renderRows, type PlanResult, type PlannedMessage, type PreparedCampaign } from './plan.js';
 
 export const PREVIEW_DIR = 'preview';
 export const PREVIEW_JSON = 'preview.json';
@@ -39,7 +42,12 @@ export interface PreviewResult {
   written: number;
   digest?: CampaignDigest;
   approval?: ApprovalState;
+  /** The distinct versions of the message, most common first (empty when nothing rendered). */
+  versions: PreviewVersion[];
 }
+
+/** A version and its digest: the shape, the template and its recipients' rows. */
+export type PreviewVersion = MessageVersion & { digest: string };
 
 /** preview.json: what was previewed. `approve` signs off only content a preview was made of. */
 export interface PreviewRecord {
@@ -52,20 +60,22 @@ export interface PreviewRecord {
   complete: boolean;
   counts: { rows: number; messages: number; previewed: number; written: number; suppressed: number; errors: number; warnings: number };
   diagnostics: string[];
+  /** The versions of the message (absent in a preview made before versions existed). */
+  versions?: Array<{ number: number; count: number; language: string; digest: string }>;
 }
 
 /** A dry run: render every recipient, write the gallery and per-recipient files; never sends. */
 export async function previewCampaign(dir: string, options: PreviewOptions): Promise<PreviewResult> {
   const { prepared, diagnostics, configLoaded } = await prepareCampaign(dir, { accessibility: true });
   if (!prepared) {
-    return { plan: { configLoaded, ok: false, rows: 0, messages: 0, suppressed: [], languages: {}, diagnostics }, previewed: 0, written: 0 };
+    return { plan: { configLoaded, ok: false, rows: 0, messages: 0, suppressed: [], languages: {}, diagnostics }, previewed: 0, written: 0, versions: [] };
   }
   return previewPrepared(prepared, options);
 }
 
 /** The preview of a campaign already loaded and compiled (`preview --watch` keeps parts of it between rounds). */
 export async function previewPrepared(prepared: PreparedCampaign, options: PreviewOptions): Promise<PreviewResult> {
-  const { campaign } = prepared;
+  const { campaign, template } = prepared;
   const outDir = path.resolve(campaign.dir, options.out ?? PREVIEW_DIR);
   // Only what preview itself writes is replaced; anything else in the folder is left alone.
   await rm(path.join(outDir, MESSAGES_DIR), { recursive: true, force: true });
@@ -75,18 +85,40 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
   const only = options.only?.trim().toLowerCase();
   const entries: GalleryEntry[] = [];
   const rows: Record<string, string> = {};
+  // Every previewed recipient, by seq (0-based): the gallery's index and the versions.
+  const columns = template ? [...new Set(template.variables.map((v) => v.name))] : [];
+  const nameColumn = campaign.config.columns.name;
+  const index: GalleryIndex = { email: [], line: [], version: [], columns, values: [], warnings: [] };
+  // Most columns repeat a few values (area, language, a note): stored once each.
+  const values = columns.map(() => new ColumnPacker());
+  const names = nameColumn ? new ColumnPacker() : undefined;
+  const versionKeys: string[] = [];
+  const rowHashes: string[] = [];
+  const grouper = template ? new VersionGrouper<RecipientRow>((language) => template.structure(language), columns) : undefined;
   let previewed = 0;
   let written = 0;
   const plan = await planMessages(prepared, {
     onMessage: async (message) => {
-      rows[message.row.key] = rowHash(message.row.fields);
-      if (only !== undefined && message.row.key !== only) return;
+      const { row } = message;
+      const hash = rowHash(row.fields);
+      rows[row.key] = hash;
+      if (only !== undefined && row.key !== only) return;
       if (options.limit !== undefined && previewed >= options.limit) return;
-      previewed++;
-      const writeFiles = written < maxFiles;
-      if (writeFiles) written++;
-      const entry = await previewEntry(campaign, outDir, message, previewed, writeFiles, options.now);
-      if (writeFiles) entries.push(entry);
+      const seq = previewed++;
+      if (written < maxFiles) {
+        written++;
+        entries.push(await previewEntry(campaign, outDir, message, seq, options.now));
+      }
+      index.email.push(row.email);
+      index.line.push(row.line);
+      names?.push(row.fields[nameColumn!] ?? '');
+      for (let c = 0; c < columns.length; c++) values[c]!.push(message.data[columns[c]!] ?? '');
+      if (message.warnings.length > 0) index.warnings.push([seq, message.warnings]);
+      rowHashes.push(hash);
+      if (grouper && template) {
+        const branches = template.structure(message.language).branchesOf(message.data);
+        versionKeys.push(grouper.add({ seq, line: row.line, email: row.email, language: message.language, branches, attachments: attachmentNamesOf(message), data: message.data, keep: row }));
+      }
     },
   });
   for (const s of plan.suppressed) rows[s.key] = 'suppressed';
@@ -95,7 +127,19 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
     plan.ok = countBySeverity(plan.diagnostics).errors === 0;
   }
 
+  index.values = values.map((v) => v.packed());
+  if (names) index.name = names.packed();
   const digest = await digestCampaign(campaign);
+  const found = grouper?.finish() ?? [];
+  const versions: PreviewVersion[] = found.map((v) => ({ ...v, digest: sha256(`${digest.digest}\n${v.key}\n${v.members.map((seq) => rowHashes[seq]).join('\n')}`) }));
+  const numbers = new Map(versions.map((v) => [v.key, v.number]));
+  index.version = versionKeys.map((key) => numbers.get(key) ?? 0);
+  // Every version's example and extremes have their files, wherever they are in the list.
+  const unwritten = namedRecipients(versions).filter((r) => r.seq >= written);
+  const extra = await renderRows(prepared, unwritten.map((r) => grouper!.keptFor(r.seq)!));
+  for (const [i, message] of extra.entries()) entries.push(await previewEntry(campaign, outDir, message, unwritten[i]!.seq, options.now));
+  const firstWritten = written;
+  written += extra.length;
   const approval = approvalStateOf(await readApprovals(campaign.dir), digest, rows, campaign.recipients.path);
   const { errors, warnings } = countBySeverity(plan.diagnostics);
   const record: PreviewRecord = {
@@ -106,6 +150,7 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
     complete: only === undefined && options.limit === undefined,
     counts: { rows: plan.rows, messages: plan.messages, previewed, written, suppressed: plan.suppressed.length, errors, warnings },
     diagnostics: plan.diagnostics.map((d) => `${formatLocation(d)}: ${d.severity}: ${d.message}`),
+    versions: versions.map((v) => ({ number: v.number, count: v.count, language: v.language, digest: v.digest })),
   };
   const gallery: GalleryData = {
     campaign: campaign.config.name ?? path.basename(campaign.dir),
@@ -121,14 +166,17 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
     accessibilityChecked: prepared.template !== undefined,
     approval: galleryApproval(approval, path.relative(process.cwd(), campaign.dir) || '.'),
     entries,
+    versions: versions.map(({ members: _members, lines: _lines, key: _key, ...v }): GalleryVersion => v),
+    index,
   };
   if (options.live) gallery.live = options.live;
   if (written < previewed) {
-    gallery.truncatedNote = `Files were written for the first ${written.toLocaleString('en-GB')} of ${previewed.toLocaleString('en-GB')} recipients; every message was rendered and checked. Use --all to write them all.`;
+    const more = extra.length > 0 ? `, and for the ${extra.length.toLocaleString('en-GB')} further recipients each version names as its example or extremes` : '';
+    gallery.truncatedNote = `Files were written for the first ${firstWritten.toLocaleString('en-GB')} of ${previewed.toLocaleString('en-GB')} recipients${more}; every message was rendered and checked, and every recipient is in the list with the version they get. Use --all to write them all.`;
   }
   await writeFile(path.join(outDir, 'index.html'), renderGalleryHtml(gallery));
   await writeFile(path.join(outDir, PREVIEW_JSON), `${JSON.stringify(record, null, 2)}\n`);
-  return { plan, outDir, previewed, written, digest, approval };
+  return { plan, outDir, previewed, written, digest, approval, versions };
 }
 
 export async function readPreviewRecord(campaignDir: string): Promise<PreviewRecord | undefined> {
@@ -143,16 +191,27 @@ export function rowHash(fields: Record<string, string>): string {
   return sha256(JSON.stringify(fields)).slice(0, 16);
 }
 
-async function previewEntry(campaign: Campaign, outDir: string, message: PlannedMessage, seq: number, writeFiles: boolean, now: Date): Promise<GalleryEntry> {
+/** The attachments' file names; one list per attachments-column value, so one string each. */
+const attachmentKeys = new WeakMap<object, string[]>();
+function attachmentNamesOf(message: PlannedMessage): string[] {
+  let names = attachmentKeys.get(message.attachments);
+  if (!names) {
+    names = message.attachments.map((a) => a.filename);
+    attachmentKeys.set(message.attachments, names);
+  }
+  return names;
+}
+
+/** Write one recipient's .html, .txt and .eml; `seq` is 0-based (the file names count from 1). */
+async function previewEntry(campaign: Campaign, outDir: string, message: PlannedMessage, seq: number, now: Date): Promise<GalleryEntry> {
   const { row, content } = message;
   const name = campaign.config.columns.name ? row.fields[campaign.config.columns.name] : undefined;
-  const entry: GalleryEntry = { email: row.email, line: row.line, language: message.language, subject: content.subject, headers: [], warnings: message.warnings };
+  const entry: GalleryEntry = { email: row.email, line: row.line, language: message.language, subject: content.subject, headers: [], warnings: message.warnings, seq };
   if (name) entry.name = name;
-  if (!writeFiles) return entry;
   const messageId = messageIdFor('preview', row.key, senderAddress(campaign.config.from), sha256);
   const eml = await buildMessageBytes(campaign, message, { messageId, date: now });
   entry.headers = headerPairs(eml);
-  const base = `${String(seq).padStart(4, '0')}-${safeFileName(row.email)}`;
+  const base = `${String(seq + 1).padStart(4, '0')}-${safeFileName(row.email)}`;
   const rel = (ext: string) => `${MESSAGES_DIR}/${base}.${ext}`;
   await writeFile(path.join(outDir, rel('html')), content.html);
   await writeFile(path.join(outDir, rel('txt')), content.text);

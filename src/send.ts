@@ -248,7 +248,7 @@ async function deliverRun(input: DeliverRunInput): Promise<SendResult> {
   } else {
     info = { id: summary.runId, startedAt: now.toISOString(), toolVersion: toolVersion(), digests: { campaign: digest.digest, ...digest.files }, transport: summary.transport };
     if (testTo) info.test = true;
-    if (summary.approval) info.approval = { by: summary.approval.by, at: summary.approval.at, digest: summary.approval.digest };
+    if (summary.approval) info.approval = { by: summary.approval.by, at: summary.approval.at, digest: summary.approval.digest, ...(summary.approval.versions ? { versions: summary.approval.versions } : {}) };
     dir = await createRun(campaign.dir, info);
   }
   const store = await ManifestStore.open(dir);

@@ -8,6 +8,21 @@ export interface ApprovalRecord {
   counts: { recipients: number; messages: number; suppressed: number; warnings: number };
   /** Normalised-address keys → sha256 of the row's values, so a later change can be described by rows. */
   rows?: Record<string, string>;
+  /** The versions of the message the reviewer saw (preview.json), each with its digest. */
+  versions?: ApprovedVersion[];
+}
+
+export interface ApprovedVersion {
+  number: number;
+  count: number;
+  language: string;
+  digest: string;
+}
+
+/** "3 versions (1: 356 · 2: 41 · 3: 3)", for approve and status. */
+export function describeVersions(versions: readonly ApprovedVersion[]): string {
+  const list = versions.map((v) => `${v.number}: ${v.count}`).join(' · ');
+  return `${versions.length} version${versions.length === 1 ? '' : 's'} (${list})`;
 }
 
 export type ApprovalState =

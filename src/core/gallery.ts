@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CLIENT_SCRIPT, STYLES } from './gallery-assets.js';
+import { renderVersions, type GalleryIndex, type GalleryVersion } from './gallery-versions.js';
 
 /** One recipient as the reviewer sees it in `preview/index.html`. */
 export interface GalleryEntry {
@@ -14,6 +15,8 @@ export interface GalleryEntry {
   /** The message headers as they will be sent. */
   headers: Array<[string, string]>;
   warnings: string[];
+  /** Position among the previewed recipients: the entry's row in `GalleryData.index`. */
+  seq?: number;
 }
 
 export type GalleryApproval =
@@ -40,6 +43,15 @@ export interface GalleryData {
   entries: GalleryEntry[];
   /** e.g. "files written for the first 1,000 of 12,000 recipients (use --all)". */
   truncatedNote?: string;
+  /** The distinct versions of the message, most common first. */
+  versions?: GalleryVersion[];
+  /** Every previewed recipient, written or not. */
+  index?: GalleryIndex;
+  /**
+   * A live gallery's address for any recipient's files, `{seq}` and `{ext}` (html, txt, eml)
+   * filled in: an unwritten recipient is then rendered on demand instead of shown by example.
+   */
+  renderUrl?: string;
   /**
    * Served by `preview --watch`: the page listens to the server's events (same origin only),
    * reloads when a newer rendering than `version` is written, and shows the latest problems.
@@ -96,6 +108,7 @@ export function renderGalleryHtml(data: GalleryData): string {
   ${renderDiagnostics(data.diagnostics.filter((d) => !isAccessibility(d)), data.diagnostics.some(isAccessibility))}
   ${renderAccessibility(data.diagnostics.filter(isAccessibility), data.accessibilityChecked ?? false)}
 </header>
+${renderVersions(data.versions ?? [], data.index, data.counts.recipients)}
 <div class="layout">
   <nav class="sidebar" aria-label="Recipients">
     <div class="filters">
@@ -105,6 +118,7 @@ export function renderGalleryHtml(data: GalleryData): string {
         <label class="check"><input type="checkbox" id="only-warnings"> Only with warnings</label>
         <p id="shown-count" class="shown-count" aria-live="polite"></p>
       </div>
+      <p id="version-filter" class="version-filter" hidden><span id="version-filter-label"></span> <button type="button" id="version-filter-clear" class="linkish">Show every version</button></p>
     </div>
     <p class="key-hint" id="key-hint" aria-hidden="true">Use <kbd>&uarr;</kbd> <kbd>&darr;</kbd> to move between recipients</p>
     <ul id="recipient-list" class="recipient-list" role="listbox" aria-label="Recipients" tabindex="0"></ul>
@@ -132,6 +146,7 @@ export function renderGalleryHtml(data: GalleryData): string {
       </div>
     </div>
     <p id="not-written" class="notice not-written" hidden>This message was rendered and checked, but its files were not written (over the file limit). Its headers are shown under Headers.</p>
+    <section id="own-values" class="own-values" aria-label="This recipient's values" aria-live="polite" hidden></section>
     <section id="panel-html" class="panel stage" role="tabpanel" aria-labelledby="tab-html">
       <iframe id="preview-frame" title="The message as HTML" sandbox="allow-popups allow-popups-to-escape-sandbox"></iframe>
     </section>
@@ -166,7 +181,11 @@ interface ClientData {
     files: { html: string; text: string; eml: string } | null;
     headers: number[];
     warnings: string[];
+    seq: number | null;
   }>;
+  versions: Array<{ number: number; count: number; language: string; example: number }>;
+  index: GalleryIndex | null;
+  renderUrl: string | null;
 }
 
 function clientData(data: GalleryData): ClientData {
@@ -194,9 +213,11 @@ function clientData(data: GalleryData): ClientData {
         : null,
       headers,
       warnings: entry.warnings,
+      seq: entry.seq ?? null,
     };
   });
-  const client: ClientData = { headerPool, entries };
+  const versions = (data.versions ?? []).map((v) => ({ number: v.number, count: v.count, language: v.language, example: v.example.seq }));
+  const client: ClientData = { headerPool, entries, versions, index: data.index ?? null, renderUrl: data.renderUrl ?? null };
   if (data.live) client.live = { version: data.live.version, events: LIVE_EVENTS_PATH };
   return client;
 }
@@ -237,12 +258,8 @@ export function toHref(path: string): string {
 
 /** JSON that cannot end its <script> element or open a comment: every <, > and & is escaped. */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+  // One pass: the page's data can be tens of megabytes.
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function escapeHtml(text: string): string {

@@ -1,10 +1,11 @@
 import type { checkAccessibility } from './accessibility.js';
 import { compareText, error, hasErrors, sortDiagnostics, warning, type Diagnostic } from './diagnostics.js';
 import { parseFrontMatter, type FrontMatter, type FrontMatterField } from './front-matter.js';
-import { findVariables, parseHandlebars, usesRawOutput, type VariableUse } from './handlebars-analysis.js';
+import { findVariables, parseHandlebars, usesRawOutput, type Program, type VariableUse } from './handlebars-analysis.js';
 import { HELPER_NAMES, createHandlebars, knownHelpersOnly, type HandlebarsInstance } from './helpers.js';
 import { MappedSource } from './mapped-source.js';
 import { checkTokensSurvived, scanStructure } from './mjml-structure.js';
+import { describeStructure, type MessageStructure, type StructurePart } from './message-structure.js';
 import { expandPartials, parsePartials, type ParsedPartial } from './partials.js';
 import { plainTemplate } from './plain-template.js';
 import { markSource, type SourceOrigin } from './source-markers.js';
@@ -65,6 +66,8 @@ export interface CompiledTemplate {
    * when the template's size cannot be bounded that way (see size-bound.ts).
    */
   htmlSizeBound(data: Record<string, unknown>, language?: string): number | undefined;
+  /** The blocks and partials of the variant `language` picks (versions of the message). */
+  structure(language?: string): MessageStructure;
   /**
    * Accessibility and readability warnings for this recipient's message, each at the template
    * line of the element it concerns; [] unless compiled with `accessibility`.
@@ -96,6 +99,7 @@ interface CompiledVariant {
   /** The subject's template has no line break anywhere, so only a value can put one in. */
   subjectWrittenOnOneLine: boolean;
   preheader?: Render;
+  structure: MessageStructure;
   accessibility?: MarkedVariant;
 }
 
@@ -115,6 +119,7 @@ interface Shared {
   convert: HtmlToText;
   mjml2html: Mjml2Html;
   handTextPart?: Render;
+  handText?: FieldTemplate;
   mainSubject?: FieldTemplate;
   variables: VariableUse[];
   diagnostics: Diagnostic[];
@@ -142,7 +147,10 @@ export async function compileTemplate(input: TemplateInput): Promise<{ template?
 
   if (input.textTemplate) {
     const handText = compileField(shared, MappedSource.fromFile(input.textTemplate.text, input.textTemplate.path), true);
-    if (handText) shared.handTextPart = handText.render;
+    if (handText) {
+      shared.handTextPart = handText.render;
+      shared.handText = handText;
+    }
   }
 
   const main = await compileVariant(shared, input.main, input.configSubject, true, input.language);
@@ -166,6 +174,9 @@ export async function compileTemplate(input: TemplateInput): Promise<{ template?
     htmlSizeBound(data, language) {
       const bound = variantFor(language).htmlBound;
       return bound && boundFor(bound, data);
+    },
+    structure(language) {
+      return variantFor(language).structure;
     },
     checkAccessibility(data, language) {
       const marked = variantFor(language).accessibility;
@@ -201,6 +212,8 @@ function oneLine(text: string): string {
 interface FieldTemplate {
   render: Render;
   writtenOnOneLine: boolean;
+  ast: Program;
+  source: MappedSource;
 }
 
 /** A small Handlebars template (subject, preheader, text part): parsed, analysed, compiled. */
@@ -214,9 +227,10 @@ function compileField(shared: Shared, source: MappedSource, noEscape: boolean): 
   if (analysis.diagnostics.length > 0) return undefined;
   const writtenOnOneLine = !/[\r\n]/.test(source.text.trim());
   const plain = plainTemplate(parsed.ast, HELPER_NAMES, { escape: !noEscape });
-  if (plain) return { render: plain, writtenOnOneLine };
+  const { ast } = parsed;
+  if (plain) return { render: plain, writtenOnOneLine, ast, source };
   const render = shared.hbs.compile(source.text, { noEscape, strict: false, ...KNOWN_HELPERS_ONLY });
-  return { render: (data) => render(data), writtenOnOneLine };
+  return { render: (data) => render(data), writtenOnOneLine, ast, source };
 }
 
 function fieldSource(field: FrontMatterField): MappedSource {
@@ -256,7 +270,12 @@ async function compileVariant(shared: Shared, file: TemplateFile, configSubject:
   const html = await compileHtml(shared, file, front.body, front.preheader);
   if (!html || !subject || countErrors(shared.diagnostics) > errorsBefore) return undefined;
 
-  const variant: CompiledVariant = { html: html.render, text: html.text, subject: subject.render, subjectWrittenOnOneLine: subject.writtenOnOneLine };
+  const parts: StructurePart[] = [{ part: 'subject', ast: subject.ast, source: subject.source }];
+  if (preheaderText) parts.push({ part: 'preheader', ast: preheaderText.ast, source: preheaderText.source });
+  parts.push({ part: 'message', ast: html.ast, source: front.body });
+  if (shared.handText) parts.push({ part: 'text', ast: shared.handText.ast, source: shared.handText.source });
+  const structure = describeStructure(shared.hbs, parts, shared.partials);
+  const variant: CompiledVariant = { html: html.render, text: html.text, subject: subject.render, subjectWrittenOnOneLine: subject.writtenOnOneLine, structure };
   if (html.bound) variant.htmlBound = html.bound;
   if (preheaderText) variant.preheader = preheaderText.render;
   if (html.marked) variant.accessibility = language === undefined ? html.marked : { ...html.marked, language };
@@ -268,7 +287,7 @@ async function compileHtml(
   file: TemplateFile,
   body: MappedSource,
   preheader: FrontMatterField | undefined,
-): Promise<{ render: Render; text: TextRenderer; bound?: SizeBound; marked?: MarkedVariant } | undefined> {
+): Promise<{ render: Render; text: TextRenderer; bound?: SizeBound; marked?: MarkedVariant; ast: Program } | undefined> {
   const { hbs, diagnostics } = shared;
   const parsed = parseHandlebars(hbs, body);
   diagnostics.push(...parsed.diagnostics);
@@ -314,7 +333,7 @@ async function compileHtml(
   const ast = hbs.parse(mjml.html);
   const bound = sizeBound(ast);
   const marked = shared.accessibility ? await compileMarkedHtml(shared, prepared, file, body) : undefined;
-  return { render: plainTemplate(ast, HELPER_NAMES, { escape: true }) ?? ((data) => render(data)), text, ...(bound ? { bound } : {}), ...(marked ? { marked } : {}) };
+  return { render: plainTemplate(ast, HELPER_NAMES, { escape: true }) ?? ((data) => render(data)), text, ...(bound ? { bound } : {}), ...(marked ? { marked } : {}), ast: parsed.ast };
 }
 
 /**

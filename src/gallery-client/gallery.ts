@@ -12,6 +12,8 @@ interface ClientEntry {
   files: { html: string; text: string; eml: string } | null;
   headers: number[];
   warnings: string[];
+  /** The entry's row in the index (null in a page made without one). */
+  seq?: number | null;
 }
 
 interface ClientData {
@@ -19,6 +21,10 @@ interface ClientData {
   live?: { version: number; events: string };
   headerPool: Array<[string, string]>;
   entries: ClientEntry[];
+  versions?: VersionSummary[];
+  index?: RecipientIndex | null;
+  /** A live gallery's URL for any recipient's files: `{seq}` and `{ext}` filled in. */
+  renderUrl?: string | null;
 }
 
 type Tab = 'html' | 'text' | 'headers';
@@ -70,9 +76,21 @@ interface ViewState {
   const textFrame = $<HTMLIFrameElement>('text-frame');
   const tabs = Array.from(document.querySelectorAll<HTMLElement>('[role="tab"]'));
   const stages = [$('panel-html'), $('panel-text')];
-  const items: HTMLLIElement[] = [];
-  const haystacks: string[] = [];
-  let visible: number[] = [];
+  const versions = data.versions ?? [];
+  // Every recipient (written or not) by seq; a page without an index lists its entries.
+  const index: RecipientIndex = data.index ?? {
+    email: entries.map(function (e) { return e.email; }),
+    name: entries.map(function (e) { return e.name ?? ''; }),
+    line: entries.map(function (e) { return e.line; }),
+    version: entries.map(function () { return 0; }),
+    columns: [],
+    values: [],
+    warnings: entries.map(function (e, i): [number, string[]] { return [i, e.warnings]; }).filter(function (w) { return w[1].length > 0; }),
+  };
+  const entryOf = new Map<number, number>();
+  entries.forEach(function (entry, i) { entryOf.set(entry.seq ?? i, i); });
+  const warningsOf = new Map<number, string[]>(index.warnings);
+  let versionFilter = 0;
   let selected = -1;
   let activeTab: Tab = 'html';
   let width: Width = 'desktop';
@@ -82,9 +100,6 @@ interface ViewState {
     if (className) node.className = className;
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
-  }
-  function fold(text: string): string {
-    return text.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '');
   }
   function num(n: number): string {
     return n.toLocaleString('en-GB');
@@ -101,52 +116,101 @@ interface ViewState {
     node.textContent = date.toLocaleString(undefined, { dateStyle: 'long', timeStyle: 'short' });
   });
 
-  const fragment = document.createDocumentFragment();
-  entries.forEach(function (entry, i) {
-    const li = el('li', 'recipient');
-    li.id = 'recipient-' + i;
-    li.setAttribute('role', 'option');
-    li.setAttribute('aria-selected', 'false');
-    li.setAttribute('data-testid', 'recipient');
-    li.setAttribute('data-index', String(i));
-    const top = el('span', 'r-top');
-    top.appendChild(el('span', 'r-name', entry.name || entry.email));
-    if (entry.language) {
-      const lang = el('span', 'badge badge-lang', entry.language);
-      lang.title = 'Language: ' + entry.language;
-      top.appendChild(lang);
-    }
-    if (entry.warnings.length > 0) {
-      const warn = el('span', 'badge badge-warn', plural(entry.warnings.length, 'warning'));
-      warn.title = entry.warnings.join('\n');
-      top.appendChild(warn);
-    }
-    if (!entry.files) top.appendChild(el('span', 'badge badge-unwritten', 'not written'));
-    const sub = el('span', 'r-sub');
-    if (entry.name) sub.appendChild(el('span', 'r-email', entry.email));
-    sub.appendChild(el('span', 'r-line', 'line ' + entry.line));
-    li.appendChild(top);
-    li.appendChild(sub);
-    fragment.appendChild(li);
-    items.push(li);
-    haystacks.push(fold([entry.name || '', entry.email, 'line ' + entry.line, entry.language || '', entry.subject].concat(entry.warnings).join('\n')));
+  const recipients = createRecipientList({
+    list: list,
+    count: index.email.length,
+    renderRow: function (seq, li) {
+      const name = valueAt(index.name, seq);
+      const email = index.email[seq] ?? '';
+      const warnings = warningsOf.get(seq) ?? [];
+      const version = index.version[seq] ?? 0;
+      const top = el('span', 'r-top');
+      top.appendChild(el('span', 'r-name', name || email));
+      if (versions.length > 1 && version > 0) {
+        const badge = el('span', 'badge badge-version', 'v' + version);
+        badge.title = 'Version ' + version + ' of the message';
+        top.appendChild(badge);
+      }
+      if (warnings.length > 0) {
+        const warn = el('span', 'badge badge-warn', plural(warnings.length, 'warning'));
+        warn.title = warnings.join('\n');
+        top.appendChild(warn);
+      }
+      if (!entryOf.has(seq)) top.appendChild(el('span', 'badge badge-unwritten', 'by example'));
+      const sub = el('span', 'r-sub');
+      if (name) sub.appendChild(el('span', 'r-email', email));
+      sub.appendChild(el('span', 'r-line', 'line ' + (index.line[seq] ?? '')));
+      li.appendChild(top);
+      li.appendChild(sub);
+    },
+    searchText: function (seq) {
+      const parts = [valueAt(index.name, seq), index.email[seq] ?? '', 'line ' + (index.line[seq] ?? '')];
+      for (const column of index.values) parts.push(valueAt(column, seq));
+      const entry = entries[entryOf.get(seq) ?? -1];
+      if (entry) parts.push(entry.language ?? '', entry.subject);
+      return parts.concat(warningsOf.get(seq) ?? []).join('\t');
+    },
+    onSelect: showRecipient,
   });
-  list.appendChild(fragment);
 
   function applyFilter(): void {
-    const terms = fold(search.value).split(/\s+/).filter(Boolean);
     const warningsOnly = onlyWarnings.checked;
-    visible = [];
-    entries.forEach(function (entry, i) {
-      const haystack = haystacks[i] ?? '';
-      const show = (!warningsOnly || entry.warnings.length > 0) && terms.every(function (t) { return haystack.indexOf(t) !== -1; });
-      const item = items[i];
-      if (item && item.hidden === show) item.hidden = !show;
-      if (show) visible.push(i);
-    });
-    $('shown-count').textContent = num(visible.length) + ' of ' + num(entries.length) + ' shown';
-    $('no-match').hidden = visible.length > 0 || entries.length === 0;
+    const keep = warningsOnly || versionFilter > 0
+      ? function (seq: number): boolean { return (!warningsOnly || warningsOf.has(seq)) && (versionFilter === 0 || index.version[seq] === versionFilter); }
+      : null;
+    const shown = recipients.filter(search.value, keep);
+    const total = index.email.length;
+    $('shown-count').textContent = num(shown) + ' of ' + num(total) + ' shown' + (versionFilter > 0 ? ' (version ' + versionFilter + ')' : '');
+    $('no-match').hidden = shown > 0 || total === 0;
+    $('version-filter').hidden = versionFilter === 0;
+    $('version-filter-label').textContent = 'Version ' + versionFilter + ' only';
   }
+
+  /** Show a recipient: their own files, else their version's example beside their values. */
+  function showRecipient(seq: number): void {
+    const own = entryOf.get(seq);
+    const panel = $('own-values');
+    if (own !== undefined) {
+      panel.hidden = true;
+      select(own);
+      return;
+    }
+    const version = versions[(index.version[seq] ?? 0) - 1];
+    const exampleSeq = version ? version.example : -1;
+    const example = entryOf.get(exampleSeq);
+    if (example !== undefined) select(example);
+    showOwnValues(panel, index, seq, version, exampleSeq);
+    panel.hidden = false;
+    const name = valueAt(index.name, seq);
+    const email = index.email[seq] ?? '';
+    $('selected-to').textContent = 'To ' + (name ? name + ' <' + email + '>' : email) + ' \u00b7 CSV line ' + (index.line[seq] ?? '') +
+      (version ? ' \u00b7 version ' + version.number + ', shown by its example' : '');
+    const warnings = $('selected-warnings');
+    warnings.replaceChildren();
+    (warningsOf.get(seq) ?? []).forEach(function (w) { warnings.appendChild(el('li', '', w)); });
+    warnings.hidden = !warningsOf.has(seq);
+  }
+
+  wireVersions({
+    selectSeq: function (seq) {
+      if (!recipients.isShown(seq)) {
+        search.value = '';
+        versionFilter = 0;
+        applyFilter();
+      }
+      recipients.select(seq);
+    },
+    filterVersion: function (version) {
+      versionFilter = version;
+      applyFilter();
+      const first = recipients.first();
+      if (first !== undefined) recipients.select(first);
+    },
+  });
+  $('version-filter-clear').addEventListener('click', function () {
+    versionFilter = 0;
+    applyFilter();
+  });
 
   function loadText(): void {
     const entry = entries[selected];
@@ -156,13 +220,8 @@ interface ViewState {
 
   function select(i: number): void {
     const entry = entries[i];
-    const item = items[i];
-    if (!entry || !item) return;
-    items[selected]?.setAttribute('aria-selected', 'false');
+    if (!entry) return;
     selected = i;
-    item.setAttribute('aria-selected', 'true');
-    list.setAttribute('aria-activedescendant', item.id);
-    item.scrollIntoView({ block: 'nearest' });
 
     $('selected-subject').textContent = entry.subject;
     $('selected-to').textContent = 'To ' + (entry.name ? entry.name + ' <' + entry.email + '>' : entry.email) +
@@ -241,44 +300,26 @@ interface ViewState {
     $('toggle-desktop').setAttribute('aria-pressed', mobile ? 'false' : 'true');
   }
 
-  function move(delta: number): void {
-    if (visible.length === 0) return;
-    const at = visible.indexOf(selected);
-    let next: number;
-    if (delta === Infinity) next = visible.length - 1;
-    else if (delta === -Infinity) next = 0;
-    else if (at === -1) next = delta > 0 ? 0 : visible.length - 1;
-    else next = Math.min(visible.length - 1, Math.max(0, at + delta));
-    const index = visible[next];
-    if (index !== undefined) select(index);
-  }
-
   const keys = new Map<string, number>([['ArrowDown', 1], ['ArrowUp', -1], ['PageDown', 10], ['PageUp', -10], ['Home', -Infinity], ['End', Infinity]]);
   list.addEventListener('keydown', function (event) {
     const delta = keys.get(event.key);
     if (delta === undefined) return;
     event.preventDefault();
-    move(delta);
+    recipients.move(delta);
   });
   search.addEventListener('keydown', function (event) {
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       event.preventDefault();
-      move(event.key === 'ArrowDown' ? 1 : -1);
-    } else if (event.key === 'Enter' && visible.length > 0 && visible.indexOf(selected) === -1) {
-      const first = visible[0];
-      if (first !== undefined) select(first);
+      recipients.move(event.key === 'ArrowDown' ? 1 : -1);
+    } else if (event.key === 'Enter' && !recipients.isShown(recipients.selected())) {
+      const first = recipients.first();
+      if (first !== undefined) recipients.select(first);
     }
   });
   document.addEventListener('keydown', function (event) {
     if (event.target !== document.body || !(event.key === 'ArrowDown' || event.key === 'ArrowUp')) return;
     event.preventDefault();
-    move(event.key === 'ArrowDown' ? 1 : -1);
-  });
-  list.addEventListener('click', function (event) {
-    const target = event.target;
-    const item = target instanceof Element ? target.closest('[data-testid="recipient"]') : null;
-    if (!item) return;
-    select(Number(item.getAttribute('data-index')));
+    recipients.move(event.key === 'ArrowDown' ? 1 : -1);
   });
   search.addEventListener('input', applyFilter);
   onlyWarnings.addEventListener('change', applyFilter);
@@ -308,10 +349,11 @@ interface ViewState {
   }
 
   function saveState(): void {
-    const entry = entries[selected];
+    // The recipient picked in the list (an unwritten one is shown by its version's example).
+    const seq = recipients.selected();
     const state: ViewState = {
-      email: entry ? entry.email : null,
-      line: entry ? entry.line : null,
+      email: seq >= 0 ? index.email[seq] ?? null : null,
+      line: seq >= 0 ? index.line[seq] ?? null : null,
       tab: activeTab,
       width: width,
       search: search.value,
@@ -417,19 +459,20 @@ interface ViewState {
     onlyWarnings.checked = restore.onlyWarnings;
   }
   applyFilter();
-  if (entries.length > 0) {
+  if (index.email.length > 0) {
     let start = 0;
     if (restore && restore.email !== null) {
+      // The recipient shown before the reload, looked up among every recipient (not only the written).
       const key = restore.email.toLowerCase();
       let found = -1;
-      entries.forEach(function (entry, i) {
-        if (entry.email.toLowerCase() === key && (found === -1 || entry.line === restore.line)) found = i;
+      index.email.forEach(function (email, seq) {
+        if (email.toLowerCase() === key && (found === -1 || index.line[seq] === restore.line)) found = seq;
       });
       if (found !== -1) start = found;
       scrollFrameOnLoad(frame, restore.frameScroll);
       scrollFrameOnLoad(textFrame, restore.textScroll);
     }
-    select(start);
+    recipients.select(start);
     if (restore) {
       showTab(restore.tab, false);
       setWidth(restore.width);

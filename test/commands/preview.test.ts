@@ -41,11 +41,36 @@ describe('previewCampaign', () => {
     const campaign = await exampleCampaign({ settings: { preview: { maxFiles: 3 } }, recipients: schoolRows(10) });
     const capped = await previewCampaign(campaign, { now });
     expect(capped.plan.messages).toBe(10);
-    expect(capped.written).toBe(3);
-    expect(await readdir(path.join(campaign, 'preview', 'messages'))).toHaveLength(9);
+    // The first three, and the recipient with the longest values (line 11), an extreme of the one version.
+    expect(capped.written).toBe(4);
+    expect(capped.versions.map((v) => v.count)).toEqual([10]);
+    const written = await readdir(path.join(campaign, 'preview', 'messages'));
+    expect(written).toHaveLength(12);
+    expect(written.filter((f) => f.startsWith('0010-head10@'))).toHaveLength(3);
     const all = await previewCampaign(campaign, { now, all: true });
     expect(all.written).toBe(10);
     expect(await readdir(path.join(campaign, 'preview', 'messages'))).toHaveLength(30);
+  });
+
+  it('finds the versions of the message, and approve records each one\'s digest', async () => {
+    const campaign = await exampleCampaign();
+    const result = await previewCampaign(campaign, { now });
+    expect(result.versions.reduce((n, v) => n + v.count, 0)).toBe(12);
+    // English without a note, English with one, and the Welsh variant.
+    expect(result.versions.map((v) => v.language)).toEqual(['en', 'en', 'cy']);
+    const [common, withNote, welsh] = result.versions;
+    expect(withNote!.differences).toEqual([{ what: '{{#if note}} (message.mjml:30)', here: 'shown', common: 'left out' }]);
+    expect(withNote!.lines).toContain(4);
+    expect(welsh!.differences[0]).toEqual({ what: 'language', here: 'cy', common: 'en' });
+    expect(common!.partials).toEqual(['header', 'signature', 'footer']);
+    const outcome = await approveCampaign(campaign, 'Priya Shah', undefined, now);
+    expect(outcome.ok && outcome.record.versions).toEqual(result.versions.map((v) => ({ number: v.number, count: v.count, language: v.language, digest: v.digest })));
+    // A changed row changes its version's digest, not the other's.
+    const csv = await readFile(path.join(campaign, 'recipients.csv'), 'utf8');
+    await writeFile(path.join(campaign, 'recipients.csv'), csv.replace('Joanna Pettifer', 'Joanna Pettifer-Hale'));
+    const again = await previewCampaign(campaign, { now });
+    const digests = (r: typeof result) => r.versions.map((v) => v.digest);
+    expect(digests(again)[0]).not.toBe(digests(result)[0]);
   });
 
   it('--only and --limit preview part of the list, and such a preview cannot be approved', async () => {

@@ -1,7 +1,7 @@
 import chalk from '../output/color.js';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { previewCampaign } from '../../preview.js';
+import { previewCampaign, type PreviewVersion } from '../../preview.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { diagnosticsJson, printDiagnostics, problemSummary } from '../output/diagnostics.js';
 import { log, out, plural, printJson } from '../output/terminal.js';
@@ -48,6 +48,7 @@ export async function previewCommand(dir: string, options: PreviewCommandOptions
       gallery: index,
       digest: result.digest?.digest,
       approval: result.approval?.state,
+      versions: result.versions.map(({ members: _members, key: _key, ...v }) => v),
       diagnostics: diagnosticsJson(plan.diagnostics),
     });
     return exitCode;
@@ -60,6 +61,7 @@ export async function previewCommand(dir: string, options: PreviewCommandOptions
       .join(', ');
     out(`Rendered ${plural(plan.messages, 'message')} (${languages || 'none'}); ${plural(result.written, 'recipient')} written; ${problemSummary(plan.diagnostics)}.`);
     if (plan.suppressed.length > 0) out(`${plural(plan.suppressed.length, 'recipient')} on the suppression list left out.`);
+    printVersions(result.versions);
     out(`Gallery: ${chalk.bold(path.relative(process.cwd(), index) || index)}`);
     if (result.approval?.state === 'approved') out(chalk.green(`Approved by ${result.approval.approval.by} on ${result.approval.approval.at}.`));
     else if (result.approval?.state === 'changed') out(chalk.yellow(`Changed since ${result.approval.approval.by} approved it: ${result.approval.changes.join('; ')}.`));
@@ -69,6 +71,17 @@ export async function previewCommand(dir: string, options: PreviewCommandOptions
     out(`${chalk.red('✖')} nothing rendered: ${problemSummary(plan.diagnostics)}. Nothing was sent.`);
   }
   return exitCode;
+}
+
+/** One line per version (the first ten), each described against the most common one. */
+function printVersions(versions: PreviewVersion[]): void {
+  if (versions.length <= 1) return;
+  out(`${versions.length} versions of the message:`);
+  for (const v of versions.slice(0, 10)) {
+    const what = v.number === 1 ? 'the most common' : v.differences.map((d) => `${d.what} ${d.here}`).join('; ');
+    out(`  ${v.number}. ${plural(v.count, 'recipient')} (${v.language}): ${what}`);
+  }
+  if (versions.length > 10) out(`  … and ${versions.length - 10} more in the gallery.`);
 }
 
 export function openInBrowser(file: string): void {

@@ -1,6 +1,7 @@
 import chalk from '../output/color.js';
 import { countInboxOutcomes } from '../../core/inbox.js';
 import { loadRun } from '../../runs.js';
+import { describeVersions, type ApprovedVersion } from '../../core/approval.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { out, plural, printJson } from '../output/terminal.js';
 
@@ -37,8 +38,12 @@ export async function statusCommand(dir: string, options: StatusOptions): Promis
   out(`${info.test ? 'Test run' : 'Run'} ${chalk.bold(info.id)}: ${state}`);
   out(`  started      ${info.startedAt} with bulletin ${info.toolVersion}`);
   out(`  transport    ${info.transport}`);
-  const approval = info.approval as { by?: string; at?: string } | undefined;
-  if (approval?.by) out(`  approved by  ${approval.by} on ${approval.at ?? '?'}`);
+  const approval = info.approval as { by?: string; at?: string; digest?: string; versions?: ApprovedVersion[] } | undefined;
+  if (approval?.by) out(`  approved by  ${approval.by} on ${approval.at ?? '?'}${approval.digest ? ` (content ${approval.digest.slice(0, 12)})` : ''}`);
+  if (approval?.versions) {
+    out(`  versions     ${describeVersions(approval.versions)}`);
+    for (const v of approval.versions) out(`               ${v.number}. ${v.language}, ${plural(v.count, 'recipient')}, digest ${v.digest.slice(0, 12)}`);
+  }
   out(`  recipients   ${plural(summary.recipients, 'recipient')} recorded`);
   const c = summary.counts;
   out(`  sent ${c.sent} · failed ${c.failed} · uncertain ${c.sending} · deferred ${c.deferred} · suppressed ${c.suppressed}`);
