@@ -63,7 +63,11 @@ export function describeStructure(hbs: HandlebarsInstance, parts: readonly Struc
   /** Per block: does its body run for this row? undefined: the helper is not one we can follow. */
   const tests: Array<Evaluate> = [];
 
-  const walk = (program: Program | undefined, source: MappedSource, part: MessagePart, parent: number, branch: Branch, including: readonly string[]): void => {
+  /**
+   * `statically`: inside an item's body, or under a helper we cannot follow: only the partials
+   * count (as used with the parent), no block of its own.
+   */
+  const walk = (program: Program | undefined, source: MappedSource, part: MessagePart, parent: number, branch: Branch, including: readonly string[], statically = false): void => {
     for (const statement of program?.body ?? []) {
       if (statement.type === 'PartialStatement') {
         const node = statement as hbs.AST.PartialStatement;
@@ -71,14 +75,13 @@ export function describeStructure(hbs: HandlebarsInstance, parts: readonly Struc
         const name = (node.name).original;
         partialUses.push({ name, parent, branch });
         const partial = partials.get(name);
-        if (partial?.ast && !including.includes(name)) walk(partial.ast, partial.source, part, parent, branch, [...including, name]);
+        if (partial?.ast && !including.includes(name)) walk(partial.ast, partial.source, part, parent, branch, [...including, name], statically);
       } else if (statement.type === 'BlockStatement') {
         const node = statement as hbs.AST.BlockStatement;
-        const test = blockTest(hbs, node);
+        const test = statically ? undefined : blockTest(hbs, node);
         if (!test) {
-          // A helper whose branch we cannot tell: its partials count as used with the parent.
-          walkStatic(node.program, source, part, parent, branch, including);
-          walkStatic(node.inverse, source, part, parent, branch, including);
+          walk(node.program, source, part, parent, branch, including, true);
+          walk(node.inverse, source, part, parent, branch, including, true);
           continue;
         }
         const at = positionOf(source, node);
@@ -96,26 +99,8 @@ export function describeStructure(hbs: HandlebarsInstance, parts: readonly Struc
         });
         tests.push(test.runs);
         // An each/with body reads the item: its own blocks do not depend on the row.
-        if (test.changesContext) walkStatic(node.program, source, part, index, '1', including);
-        else walk(node.program, source, part, index, '1', including);
+        walk(node.program, source, part, index, '1', including, test.changesContext);
         walk(node.inverse, source, part, index, '0', including);
-      }
-    }
-  };
-  /** Only partials: inside an item's body, or under a helper we cannot follow. */
-  const walkStatic = (program: Program | undefined, source: MappedSource, part: MessagePart, parent: number, branch: Branch, including: readonly string[]): void => {
-    for (const statement of program?.body ?? []) {
-      if (statement.type === 'PartialStatement') {
-        const node = statement as hbs.AST.PartialStatement;
-        if (node.name.type !== 'PathExpression') continue;
-        const name = (node.name).original;
-        partialUses.push({ name, parent, branch });
-        const partial = partials.get(name);
-        if (partial?.ast && !including.includes(name)) walkStatic(partial.ast, partial.source, part, parent, branch, [...including, name]);
-      } else if (statement.type === 'BlockStatement') {
-        const node = statement as hbs.AST.BlockStatement;
-        walkStatic(node.program, source, part, parent, branch, including);
-        walkStatic(node.inverse, source, part, parent, branch, including);
       }
     }
   };

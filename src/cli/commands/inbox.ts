@@ -1,13 +1,12 @@
 import cliProgress from 'cli-progress';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseEnv } from 'node:util';
 import chalk from '../output/color.js';
 import { INBOX_KINDS, type InboxKind } from '../../core/inbox.js';
 import { readInbox, type InboxMessage, type InboxRequest, type InboxResult } from '../../inbox.js';
 import { forEachRecipient } from '../../campaign-recipients.js';
 import { loadCampaign } from '../../io/campaign.js';
 import { IMAP_PASSWORD_VARIABLE } from '../../io/mail-source.js';
+import { readCampaignEnvironment } from '../../io/transport-setup.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { formatCount, log, out, plural, printJson } from '../output/terminal.js';
 
@@ -36,7 +35,8 @@ export async function inboxCommand(dir: string, options: InboxOptions): Promise<
   if (options.markSeen) request.markSeen = true;
   if (options.moveTo !== undefined) request.moveTo = options.moveTo;
   if (options.export !== undefined) request.exportDir = path.resolve(options.export);
-  const password = process.env[IMAP_PASSWORD_VARIABLE] ?? (await dotenvValue(dir, IMAP_PASSWORD_VARIABLE));
+  // the process environment over the campaign's .env, as for the transport's secrets
+  const password = (await readCampaignEnvironment(dir, process.env)).env[IMAP_PASSWORD_VARIABLE];
   if (password !== undefined && password !== '') request.password = password;
 
   let bar: cliProgress.SingleBar | undefined;
@@ -116,9 +116,4 @@ async function printReplies(dir: string, replies: InboxMessage[]): Promise<void>
     for (const line of (m.snippet ?? '').split('\n').filter((l) => l !== '')) out(`    > ${line}`);
     if (m.exported) out(`    saved as ${m.exported}`);
   }
-}
-
-async function dotenvValue(dir: string, name: string): Promise<string | undefined> {
-  const text = await readFile(path.join(dir, '.env'), 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : parseEnv(text)[name];
 }
