@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ApprovalState } from './core/approval.js';
 import { countBySeverity, escalateAccessibility, formatLocation } from './core/diagnostics.js';
 import { safeFileName } from './core/file-names.js';
-import { renderGalleryHtml, type GalleryData, type GalleryEntry } from './core/gallery.js';
+import { liveRenderUrl, renderGalleryHtml, type GalleryData, type GalleryEntry } from './core/gallery.js';
 import { ColumnPacker, type GalleryIndex, type GalleryVersion } from './core/gallery-versions.js';
 import type { RecipientRow } from './core/recipients.js';
 import { namedRecipients, VersionGrouper, type MessageVersion } from './core/versions.js';
@@ -44,6 +44,8 @@ export interface PreviewResult {
   approval?: ApprovalState;
   /** The distinct versions of the message, most common first (empty when nothing rendered). */
   versions: PreviewVersion[];
+  /** A live preview's recipients by seq, so the server can render any of them on demand. */
+  rows?: RecipientRow[];
 }
 
 /** A version and its digest: the shape, the template and its recipients' rows. */
@@ -97,6 +99,8 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
   const grouper = template ? new VersionGrouper<RecipientRow>((language) => template.structure(language), columns) : undefined;
   let previewed = 0;
   let written = 0;
+  // Kept only for a live gallery, whose server renders any recipient on demand.
+  const liveRows: RecipientRow[] | undefined = options.live ? [] : undefined;
   const plan = await planMessages(prepared, {
     onMessage: async (message) => {
       const { row } = message;
@@ -109,6 +113,7 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
         written++;
         entries.push(await previewEntry(campaign, outDir, message, seq, options.now));
       }
+      liveRows?.push(row);
       index.email.push(row.email);
       index.line.push(row.line);
       names?.push(row.fields[nameColumn!] ?? '');
@@ -169,14 +174,19 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
     versions: versions.map(({ members: _members, lines: _lines, key: _key, ...v }): GalleryVersion => v),
     index,
   };
-  if (options.live) gallery.live = options.live;
+  if (options.live) {
+    gallery.live = options.live;
+    gallery.renderUrl = liveRenderUrl(options.live.version);
+  }
   if (written < previewed) {
     const more = extra.length > 0 ? `, and for the ${extra.length.toLocaleString('en-GB')} further recipients each version names as its example or extremes` : '';
-    gallery.truncatedNote = `Files were written for the first ${firstWritten.toLocaleString('en-GB')} of ${previewed.toLocaleString('en-GB')} recipients${more}; every message was rendered and checked, and every recipient is in the list with the version they get. Use --all to write them all.`;
+    gallery.truncatedNote = `Files were written for the first ${firstWritten.toLocaleString('en-GB')} of ${previewed.toLocaleString('en-GB')} recipients${more}; every message was rendered and checked, and every recipient is in the list with the version they get.${options.live ? ' Pick any other recipient and this live preview renders their message.' : ' Use --all to write them all.'}`;
   }
   await writeFile(path.join(outDir, 'index.html'), renderGalleryHtml(gallery));
   await writeFile(path.join(outDir, PREVIEW_JSON), `${JSON.stringify(record, null, 2)}\n`);
-  return { plan, outDir, previewed, written, digest, approval, versions };
+  const result: PreviewResult = { plan, outDir, previewed, written, digest, approval, versions };
+  if (liveRows) result.rows = liveRows;
+  return result;
 }
 
 export async function readPreviewRecord(campaignDir: string): Promise<PreviewRecord | undefined> {
@@ -202,8 +212,16 @@ function attachmentNamesOf(message: PlannedMessage): string[] {
   return names;
 }
 
-/** Write one recipient's .html, .txt and .eml; `seq` is 0-based (the file names count from 1). */
-async function previewEntry(campaign: Campaign, outDir: string, message: PlannedMessage, seq: number, now: Date): Promise<GalleryEntry> {
+/** One recipient's message as the gallery shows it: the entry (without files) and the three files' contents. */
+export interface RenderedRecipient {
+  entry: GalleryEntry;
+  html: string;
+  text: string;
+  eml: Buffer;
+}
+
+/** Render one message for the gallery, with the same renderer and MIME assembly as `send`. */
+async function renderEntry(campaign: Campaign, message: PlannedMessage, seq: number, now: Date): Promise<RenderedRecipient> {
   const { row, content } = message;
   const name = campaign.config.columns.name ? row.fields[campaign.config.columns.name] : undefined;
   const entry: GalleryEntry = { email: row.email, line: row.line, language: message.language, subject: content.subject, headers: [], warnings: message.warnings, seq };
@@ -211,13 +229,28 @@ async function previewEntry(campaign: Campaign, outDir: string, message: Planned
   const messageId = messageIdFor('preview', row.key, senderAddress(campaign.config.from), sha256);
   const eml = await buildMessageBytes(campaign, message, { messageId, date: now });
   entry.headers = headerPairs(eml);
-  const base = `${String(seq + 1).padStart(4, '0')}-${safeFileName(row.email)}`;
+  return { entry, html: content.html, text: content.text, eml };
+}
+
+/** Write one recipient's .html, .txt and .eml; `seq` is 0-based (the file names count from 1). */
+async function previewEntry(campaign: Campaign, outDir: string, message: PlannedMessage, seq: number, now: Date): Promise<GalleryEntry> {
+  const { entry, html, text, eml } = await renderEntry(campaign, message, seq, now);
+  const base = `${String(seq + 1).padStart(4, '0')}-${safeFileName(message.row.email)}`;
   const rel = (ext: string) => `${MESSAGES_DIR}/${base}.${ext}`;
-  await writeFile(path.join(outDir, rel('html')), content.html);
-  await writeFile(path.join(outDir, rel('txt')), content.text);
+  await writeFile(path.join(outDir, rel('html')), html);
+  await writeFile(path.join(outDir, rel('txt')), text);
   await writeFile(path.join(outDir, rel('eml')), eml);
   entry.files = { html: rel('html'), text: rel('txt'), eml: rel('eml') };
   return entry;
+}
+
+/**
+ * A live gallery's recipient rendered on demand (one the preview wrote no files for): the same
+ * renderer as `send`, against the campaign as the last good preview compiled it.
+ */
+export async function renderRecipient(prepared: PreparedCampaign, row: RecipientRow, seq: number, now: Date): Promise<RenderedRecipient | undefined> {
+  const [message] = await renderRows(prepared, [row]);
+  return message ? renderEntry(prepared.campaign, message, seq, now) : undefined;
 }
 
 /** The header block of the .eml, unfolded: exactly what the server will see. */

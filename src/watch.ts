@@ -2,12 +2,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONFIG_FILE } from './core/config.js';
 import { countBySeverity, formatLocation, type Diagnostic } from './core/diagnostics.js';
-import { LIVE_EVENTS_PATH, renderGalleryHtml, type LiveProblem, type LiveState } from './core/gallery.js';
+import { LIVE_EVENTS_PATH, parseLiveRenderPath, renderGalleryHtml, type LiveProblem, type LiveState } from './core/gallery.js';
+import type { RecipientRow } from './core/recipients.js';
 import type { ReadRecipients } from './io/campaign.js';
-import { startPreviewServer, type PreviewServer } from './io/preview-server.js';
-import { prepareCampaign, type CampaignReuse } from './plan.js';
+import { startPreviewServer, type DynamicResponse, type PreviewServer } from './io/preview-server.js';
+import { prepareCampaign, type CampaignReuse, type PreparedCampaign } from './plan.js';
 import type { CompiledTemplate } from './core/template.js';
-import { PREVIEW_DIR, previewPrepared, type PreviewResult } from './preview.js';
+import { PREVIEW_DIR, previewPrepared, renderRecipient, type PreviewResult, type RenderedRecipient } from './preview.js';
 
 export interface WatchOptions {
   /** 0 or absent: any free port. */
@@ -63,6 +64,38 @@ export async function watchPreview(dir: string, options: WatchOptions): Promise<
   let recipients: ReadRecipients | undefined;
   let template: { template: CompiledTemplate; diagnostics: Diagnostic[] } | undefined;
   let recipientsPath: string | undefined;
+  // The last good preview: what the page shows, and what a recipient rendered on demand is made from.
+  let shown: { version: number; prepared: PreparedCampaign; rows: RecipientRow[]; rendered: Map<number, Promise<RenderedRecipient | undefined>> } | undefined;
+
+  /** A recipient the preview wrote no files for, rendered when the page asks (the last few kept, as the page fetches each part). */
+  async function renderOnDemand(pathname: string): Promise<DynamicResponse | undefined> {
+    const wanted = parseLiveRenderPath(pathname);
+    if (!wanted) return undefined;
+    if (!shown || wanted.version !== shown.version) {
+      return { status: 410, ext: 'txt', body: 'A newer preview has been written since this page was loaded; the page reloads.\n' };
+    }
+    const row = shown.rows[wanted.seq];
+    if (!row) return { status: 404, ext: 'txt', body: 'No such recipient in this preview.\n' };
+    let rendering = shown.rendered.get(wanted.seq);
+    if (!rendering) {
+      rendering = renderRecipient(shown.prepared, row, wanted.seq, options.now());
+      shown.rendered.set(wanted.seq, rendering);
+      // Keep the last few: a reviewer clicks through recipients; each click fetches four parts.
+      if (shown.rendered.size > 16) shown.rendered.delete(shown.rendered.keys().next().value!);
+    }
+    const message = await rendering;
+    if (!message) return { status: 404, ext: 'txt', body: 'That recipient could not be rendered; see the errors in the terminal.\n' };
+    switch (wanted.ext) {
+      case 'html':
+        return { status: 200, ext: 'html', body: message.html };
+      case 'txt':
+        return { status: 200, ext: 'txt', body: message.text };
+      case 'eml':
+        return { status: 200, ext: 'eml', body: message.eml };
+      case 'json':
+        return { status: 200, ext: 'json', body: JSON.stringify(message.entry) };
+    }
+  }
 
   async function round(changed: string[]): Promise<WatchRound> {
     const started = performance.now();
@@ -96,6 +129,7 @@ export async function watchPreview(dir: string, options: WatchOptions): Promise<
         all: options.all ?? false,
       });
       all = result.plan.diagnostics;
+      shown = { version, prepared, rows: result.rows ?? [], rendered: new Map() };
     }
     if (!result && version === 0) await writePlaceholder(outDir, prepared?.campaign.config.name ?? path.basename(campaignDir), all, options.now());
     const problems = await liveProblems(campaignDir, all.filter((d) => d.severity === 'error'));
@@ -147,7 +181,7 @@ export async function watchPreview(dir: string, options: WatchOptions): Promise<
 
   try {
     options.onRound(await round([]));
-    server = await startPreviewServer({ root: outDir, eventsPath: LIVE_EVENTS_PATH, current: () => ({ event: 'state', data: state }), ...(options.port ? { port: options.port } : {}) });
+    server = await startPreviewServer({ root: outDir, eventsPath: LIVE_EVENTS_PATH, current: () => ({ event: 'state', data: state }), dynamic: renderOnDemand, ...(options.port ? { port: options.port } : {}) });
   } catch (err) {
     await watcher.close();
     throw err;

@@ -48,8 +48,8 @@ export interface GalleryData {
   /** Every previewed recipient, written or not. */
   index?: GalleryIndex;
   /**
-   * A live gallery's address for any recipient's files, `{seq}` and `{ext}` (html, txt, eml)
-   * filled in: an unwritten recipient is then rendered on demand instead of shown by example.
+   * A live gallery's address for any recipient's files, `{seq}` and `{ext}` (html, txt, eml,
+   * json) filled in: an unwritten recipient is then rendered on demand instead of shown by example.
    */
   renderUrl?: string;
   /**
@@ -224,6 +224,27 @@ function clientData(data: GalleryData): ClientData {
 
 /** Where `preview --watch` serves its server-sent events. */
 export const LIVE_EVENTS_PATH = '/__bulletin/events';
+
+/** Where `preview --watch` renders any recipient on demand: `<prefix><version>/<seq>.<ext>`. */
+export const LIVE_RENDER_PREFIX = '/__bulletin/render/';
+
+/** The extensions a live render answers: the three files, and `json` for the subject, headers and warnings. */
+export const LIVE_RENDER_EXTENSIONS = ['html', 'txt', 'eml', 'json'] as const;
+export type LiveRenderExtension = (typeof LIVE_RENDER_EXTENSIONS)[number];
+
+/** The page's template for a recipient's on-demand files; the version makes a stale page's request fail, not show old content. */
+export function liveRenderUrl(version: number): string {
+  return `${LIVE_RENDER_PREFIX}${version}/{seq}.{ext}`;
+}
+
+/** The version, seq and extension a live render path names; undefined for any other path. */
+export function parseLiveRenderPath(pathname: string): { version: number; seq: number; ext: LiveRenderExtension } | undefined {
+  if (!pathname.startsWith(LIVE_RENDER_PREFIX)) return undefined;
+  const match = /^(\d{1,9})\/(\d{1,9})\.([a-z]+)$/.exec(pathname.slice(LIVE_RENDER_PREFIX.length));
+  const ext = match?.[3] as LiveRenderExtension | undefined;
+  if (!match || !ext || !LIVE_RENDER_EXTENSIONS.includes(ext)) return undefined;
+  return { version: Number(match[1]), seq: Number(match[2]), ext };
+}
 
 /** One problem as the live page and the terminal show it: where, what, the source line and the hint. */
 export interface LiveProblem {

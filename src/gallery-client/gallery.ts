@@ -27,6 +27,17 @@ interface ClientData {
   renderUrl?: string | null;
 }
 
+/** What the live server answers for a recipient rendered on demand (GalleryEntry in src/core/gallery.ts). */
+interface RenderedEntry {
+  email: string;
+  name?: string;
+  line: number;
+  language?: string;
+  subject: string;
+  headers: Array<[string, string]>;
+  warnings: string[];
+}
+
 type Tab = 'html' | 'text' | 'headers';
 type Width = 'desktop' | 'mobile';
 
@@ -136,7 +147,11 @@ interface ViewState {
         warn.title = warnings.join('\n');
         top.appendChild(warn);
       }
-      if (!entryOf.has(seq)) top.appendChild(el('span', 'badge badge-unwritten', 'by example'));
+      if (!entryOf.has(seq)) {
+        const badge = el('span', 'badge badge-unwritten', data.renderUrl ? 'not yet rendered' : 'by example');
+        badge.title = data.renderUrl ? 'No files were written for this recipient: pick them and the live preview renders their message' : 'No files were written for this recipient: picking them shows their version\u2019s example beside their own values';
+        top.appendChild(badge);
+      }
       const sub = el('span', 'r-sub');
       if (name) sub.appendChild(el('span', 'r-email', email));
       sub.appendChild(el('span', 'r-line', 'line ' + (index.line[seq] ?? '')));
@@ -175,6 +190,10 @@ interface ViewState {
       select(own);
       return;
     }
+    if (data.renderUrl) {
+      renderOnDemand(seq, data.renderUrl);
+      return;
+    }
     const version = versions[(index.version[seq] ?? 0) - 1];
     const exampleSeq = version ? version.example : -1;
     const example = entryOf.get(exampleSeq);
@@ -189,6 +208,44 @@ interface ViewState {
     warnings.replaceChildren();
     (warningsOf.get(seq) ?? []).forEach(function (w) { warnings.appendChild(el('li', '', w)); });
     warnings.hidden = !warningsOf.has(seq);
+  }
+
+  /** A live gallery renders a recipient it wrote no files for the moment they are picked. */
+  function renderOnDemand(seq: number, template: string): void {
+    const url = function (ext: string): string { return template.replace('{seq}', String(seq)).replace('{ext}', ext); };
+    const panel = $('own-values');
+    panel.hidden = true;
+    $('selected-subject').textContent = 'Rendering\u2026';
+    $('selected-to').textContent = 'To ' + (index.email[seq] ?? '') + ' \u00b7 CSV line ' + (index.line[seq] ?? '');
+    fetch(url('json'), { cache: 'no-store' })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status === 410 ? 'stale' : 'failed');
+        return response.json() as Promise<RenderedEntry>;
+      })
+      .then(function (rendered) {
+        // The entry joins those with files, so picking them again shows it at once.
+        const headers = rendered.headers.map(function (pair) { return pool.push(pair) - 1; });
+        entries.push({
+          email: rendered.email,
+          name: rendered.name ?? null,
+          line: rendered.line,
+          language: rendered.language ?? null,
+          subject: rendered.subject,
+          files: { html: url('html'), text: url('txt'), eml: url('eml') },
+          headers: headers,
+          warnings: rendered.warnings,
+          seq: seq,
+        });
+        entryOf.set(seq, entries.length - 1);
+        recipients.refresh();
+        if (recipients.selected() === seq) select(entries.length - 1);
+      })
+      .catch(function (err: unknown) {
+        if (recipients.selected() !== seq) return;
+        $('selected-subject').textContent = err instanceof Error && err.message === 'stale'
+          ? 'A newer preview was written: the page reloads'
+          : 'This recipient could not be rendered: see the terminal running preview --watch';
+      });
   }
 
   wireVersions({

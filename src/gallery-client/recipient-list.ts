@@ -21,6 +21,8 @@ interface RecipientList {
   shown(): number;
   first(): number | undefined;
   isShown(seq: number): boolean;
+  /** Draw the rows in view again (a recipient's row changed). */
+  refresh(): void;
 }
 
 /** Must match `.recipient` in gallery.css. */
@@ -205,6 +207,7 @@ function createRecipientList(options: RecipientListOptions): RecipientList {
     shown() { return visible.length; },
     first() { return visible.length > 0 ? visible[0] : undefined; },
     isShown(seq) { return placeOf(seq) !== -1; },
+    refresh() { draw(true); },
   };
   return api;
 }

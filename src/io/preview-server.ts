@@ -13,6 +13,16 @@ export interface PreviewServerOptions {
   eventsPath: string;
   /** The event a page gets as soon as it connects (the current state). */
   current: () => { event: string; data: unknown };
+  /** Answers made on request (a recipient rendered on demand); undefined: not such a path, serve files. */
+  dynamic?: (pathname: string) => Promise<DynamicResponse | undefined>;
+}
+
+/** A reply made on request rather than read from a file. */
+export interface DynamicResponse {
+  status: number;
+  /** A file extension naming the content type (html, txt, eml, json). */
+  ext: string;
+  body: string | Buffer;
 }
 
 export interface PreviewServer {
@@ -93,6 +103,11 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
       send(res, 400, 'Bad path.');
       return;
     }
+    const made = await options.dynamic?.(relative);
+    if (made) {
+      reply(res, req.method === 'HEAD', made.status, TYPES[`.${made.ext}`] ?? 'application/octet-stream', made.body);
+      return;
+    }
     if (relative.endsWith('/')) relative += 'index.html';
     const file = await inside(root, relative);
     if (!file) {
@@ -101,14 +116,7 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
     }
     const info = await stat(file);
     const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-    res.writeHead(200, {
-      'Content-Type': type,
-      'Content-Length': info.size,
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-      ...(type === 'message/rfc822' ? { 'Content-Disposition': 'attachment' } : {}),
-    });
+    res.writeHead(200, headersFor(type, info.size));
     if (req.method === 'HEAD') {
       res.end();
       return;
@@ -147,6 +155,23 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
       });
     },
   };
+}
+
+function headersFor(type: string, length: number): Record<string, string | number> {
+  return {
+    'Content-Type': type,
+    'Content-Length': length,
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    ...(type === 'message/rfc822' ? { 'Content-Disposition': 'attachment' } : {}),
+  };
+}
+
+function reply(res: ServerResponse, headOnly: boolean, status: number, type: string, body: string | Buffer): void {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  res.writeHead(status, headersFor(type, bytes.length));
+  res.end(headOnly ? undefined : bytes);
 }
 
 function eventText(event: string, data: unknown): string {

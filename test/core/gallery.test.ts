@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderGalleryHtml, toHref, type GalleryData, type GalleryEntry } from '../../src/core/gallery.js';
+import { liveRenderUrl, parseLiveRenderPath, renderGalleryHtml, toHref, type GalleryData, type GalleryEntry } from '../../src/core/gallery.js';
 
 function entry(overrides: Partial<GalleryEntry> = {}): GalleryEntry {
   return {
@@ -232,5 +232,19 @@ describe('renderGalleryHtml', () => {
     const html = renderGalleryHtml(gallery({ entries }));
     expect(embeddedData(html).headerPool.length).toBeLessThan(1000 + 10);
     expect(html.length).toBeLessThan(450_000);
+  });
+});
+
+describe('live render paths', () => {
+  it('reads back what liveRenderUrl makes, for each extension the server answers', () => {
+    for (const ext of ['html', 'txt', 'eml', 'json'] as const) {
+      expect(parseLiveRenderPath(liveRenderUrl(7).replace('{seq}', '1233').replace('{ext}', ext))).toEqual({ version: 7, seq: 1233, ext });
+    }
+  });
+
+  it('names nothing else: other paths, other extensions, traversal, signs and fractions', () => {
+    for (const p of ['/index.html', '/__bulletin/events', '/__bulletin/render/7/12.exe', '/__bulletin/render/7/../12.html', '/__bulletin/render/7/-1.html', '/__bulletin/render/7/1.5.html', '/__bulletin/render//1.html', '/__bulletin/render/7/1.html/x']) {
+      expect(parseLiveRenderPath(p)).toBeUndefined();
+    }
   });
 });
