@@ -65,7 +65,9 @@ describe('the live gallery renders any recipient on demand, in Chromium', () => 
     await page.click('#tab-headers');
     expect(await page.locator('#headers-table').innerText()).toContain('head1234@school2.example.org');
     // Its .eml is the message as send builds it.
-    const eml = await page.evaluate(async (href) => (await fetch(href)).text(), await page.locator('#download-eml').getAttribute('href'));
+    const href = (await page.locator('#download-eml').getAttribute('href')) ?? '';
+    expect(href).toMatch(/^\/__bulletin\/render\/\d+\/1233\.eml$/);
+    const eml = await page.evaluate(async (url) => (await fetch(url)).text(), href);
     expect(eml).toMatch(/^To: .*head1234@school2\.example\.org/m);
     expect(eml).toMatch(/^MIME-Version: 1\.0/m);
     await page.click('#tab-html');
