@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { recipientKey } from './core/address.js';
+import type { Config } from './core/config.js';
 import type { Classification } from './core/inbox-classify.js';
 import { emptyInboxSummary, matchMessage, RecipientIndex, verpTokenFor, type InboxRecord, type InboxSummary } from './core/inbox.js';
 import { safeFileName } from './core/file-names.js';
@@ -14,15 +15,19 @@ import { CampaignError, loadCampaign } from './io/campaign.js';
 import { sha256 } from './io/digest.js';
 import { InboxStore } from './io/inbox-store.js';
 import { parseInbound, type ParsedInbound } from './io/inbox-parse.js';
-import { describeSource, MailSourceError, openMailSource, parseSourceSpec, type SourceMessage } from './io/mail-source.js';
+import { describeSource, IMAP_PASSWORD_VARIABLE, MailSourceError, openMailSource, parseSourceSpec, type OpenSourceOptions, type SourceMessage, type SourceSpec } from './io/mail-source.js';
+import { SignInSetupError } from './io/oauth-tokens.js';
+import { imapSignInFor, resolveImapSignIn, type ImapSignInMethod } from './io/transport-setup.js';
 import { listRuns, manifestPath, readManifest, runDir } from './io/manifest-store.js';
 
 export interface InboxRequest {
   dir: string;
   /** The source as the user wrote it; default: the `inbox` setting. */
   from?: string;
-  /** IMAP password, from the environment or the campaign's .env. */
-  password?: string;
+  /** BULLETIN_* settings (the process environment over the campaign's .env): the IMAP password or the OAuth2 credentials. */
+  env?: Record<string, string | undefined>;
+  /** How to sign in to an IMAP server; default: OAuth2 for Exchange Online and Gmail hosts, else a password. */
+  signIn?: ImapSignInMethod;
   markSeen?: boolean;
   moveTo?: string;
   /** Write the replies found as .eml files here. */
@@ -62,6 +67,23 @@ export interface InboxResult {
   problems: string[];
 }
 
+/** The password, or the OAuth2 tokens, for an IMAP source: what the request asks, or what its host needs. */
+async function imapSignIn(spec: Extract<SourceSpec, { kind: 'imap' }>, request: InboxRequest, config: Config, dir: string): Promise<Pick<OpenSourceOptions, 'password' | 'oauth'>> {
+  const env = request.env ?? {};
+  const method = request.signIn ?? imapSignInFor(spec.host);
+  if (method === 'password') {
+    const password = env[IMAP_PASSWORD_VARIABLE];
+    return password ? { password } : {};
+  }
+  try {
+    const { tokens, scrubber } = await resolveImapSignIn(method, { env, settings: config.transport, dir, user: spec.user, host: spec.host });
+    return { oauth: { provider: method, tokens, scrubber } };
+  } catch (error) {
+    if (error instanceof SignInSetupError) throw new CampaignError(`signing in to ${spec.host} with ${method === 'google' ? 'Google' : 'Microsoft 365'} OAuth2: ${error.message}`, error.hint);
+    throw error;
+  }
+}
+
 export async function readInbox(request: InboxRequest): Promise<InboxResult> {
   const loaded = await loadCampaign(request.dir);
   const config = loaded.campaign?.config ?? loaded.config;
@@ -83,7 +105,8 @@ export async function readInbox(request: InboxRequest): Promise<InboxResult> {
   const unsubscribeAddresses = config.unsubscribe?.mailto ? [config.unsubscribe.mailto.replace(/\?.*$/, '')] : [];
 
   const store = await InboxStore.open(campaignDir);
-  const options = request.password === undefined ? { write } : { write, password: request.password };
+  const options: OpenSourceOptions = { write };
+  if (spec.kind === 'imap') Object.assign(options, await imapSignIn(spec, request, config, campaignDir));
   const source = await openMailSource(spec, options).catch(rethrowAsCampaignError);
   const messages: InboxMessage[] = [];
   const summary = emptyInboxSummary();

@@ -210,7 +210,8 @@ More than a day's limit (10,000 recipients for Microsoft 365, 2,000 for Gmail): 
     .command('inbox')
     .description('read what came back (bounces, delays, auto-replies, complaints, unsubscribe requests, replies), match it to runs and recipients, record it')
     .argument('[dir]', 'campaign folder', '.')
-    .option('--from <source>', 'a folder of .eml files, an mbox file, a Maildir, or imaps://user@host[:port]/FOLDER (password in BULLETIN_IMAP_PASSWORD); default: "inbox" in bulletin.json')
+    .option('--from <source>', 'a folder of .eml files, an mbox file, a Maildir, or imaps://user@host[:port]/FOLDER; default: "inbox" in bulletin.json')
+    .option('--sign-in <method>', 'IMAP sign-in: password (BULLETIN_IMAP_PASSWORD), microsoft365 or google (OAuth2 with the credentials send uses); default: OAuth2 for outlook.office365.com and imap.gmail.com, else password')
     .option('--mark-seen', 'mark the messages it classified as seen (IMAP, Maildir); otherwise nothing in the mailbox changes')
     .option('--move-to <folder>', 'move the messages it classified to this folder (IMAP, Maildir); the folder must exist')
     .option('--replies', 'list the people who replied: their row, subject, date and first lines')
@@ -222,6 +223,7 @@ More than a day's limit (10,000 recipients for Microsoft 365, 2,000 for Gmail): 
         'bulletin inbox --from ~/Downloads/bounces/',
         'bulletin inbox my-campaign --from exported.mbox --replies',
         'BULLETIN_IMAP_PASSWORD=… bulletin inbox --from imaps://comms@mail.example.org/INBOX',
+        'bulletin inbox --from imaps://comms@example.org@outlook.office365.com/INBOX',
         'bulletin inbox --from imaps://comms@mail.example.org/INBOX --move-to Processed',
         'bulletin inbox --replies --export replies/',
       ]),

@@ -72,7 +72,7 @@ export const configSchema = z
     inbox: z
       .string()
       .optional()
-      .describe('Where `bulletin inbox` reads what came back when --from is not given: a folder of .eml files, an mbox file, a Maildir, or imaps://user@host/FOLDER (the password comes from BULLETIN_IMAP_PASSWORD, never from this file).'),
+      .describe('Where `bulletin inbox` reads what came back when --from is not given: a folder of .eml files, an mbox file, a Maildir, or imaps://user@host/FOLDER (the password comes from BULLETIN_IMAP_PASSWORD, never from this file; Microsoft 365 and Gmail mailboxes sign in with OAuth2, as sending does).'),
     listId: z.string().optional().describe('List-Id header value, e.g. "Schools bulletin <schools.example.org>".'),
     requireApproval: z
       .boolean()

@@ -4,6 +4,7 @@
  * even in an EXAMINEd folder, so moveTo checks `write` itself rather than trusting EXAMINE.
  */
 import type { FetchMessageObject, ImapFlow, ImapFlowOptions } from 'imapflow';
+import { adviseTransport } from '../core/transport-advice.js';
 import { IMAP_PASSWORD_VARIABLE, MailSourceError } from './mail-source-error.js';
 import { describeSource, type MailSource, type OpenSourceOptions, type SourceMessage, type SourceSpec } from './mail-source.js';
 import { MAX_MESSAGE_BYTES } from './mail-source-files.js';
@@ -20,7 +21,8 @@ export async function openImapSource(spec: ImapSpec, options: OpenSourceOptions)
   const description = describeSource(spec);
   const write = options.write ?? false;
   const where = `${spec.user}@${spec.host}`;
-  if (options.password === undefined || options.password === '') {
+  const { oauth } = options;
+  if (!oauth && (options.password === undefined || options.password === '')) {
     throw new MailSourceError(`no IMAP password for ${where}`, `set ${IMAP_PASSWORD_VARIABLE} in the environment or in the campaign's .env`);
   }
   const { ImapFlow } = await import('imapflow');
@@ -29,7 +31,7 @@ export async function openImapSource(spec: ImapSpec, options: OpenSourceOptions)
     host: spec.host,
     port: spec.port,
     secure: spec.secure,
-    auth: { user: spec.user, pass: options.password },
+    auth: oauth ? { user: spec.user, accessToken: await signInToken(oauth, false, spec) } : { user: spec.user, pass: options.password! },
     logger: false,
     connectionTimeout: timeout,
     greetingTimeout: timeout,
@@ -38,18 +40,28 @@ export async function openImapSource(spec: ImapSpec, options: OpenSourceOptions)
     // Plain imap:// is for a server on this machine; anywhere else the password must not cross the network in clear.
     ...(!spec.secure && !isLoopback(spec.host) ? { doSTARTTLS: true } : {}),
   };
-  const client: ImapFlow = new ImapFlow(settings);
+  let client: ImapFlow = new ImapFlow(settings);
   // imapflow also emits socket errors as events; unhandled, one would end the process.
   let connectionError: Error | undefined;
-  client.on('error', (err: Error) => {
+  const onError = (err: Error) => {
     connectionError = err;
-  });
+  };
+  client.on('error', onError);
 
   try {
     await client.connect();
   } catch (err) {
     client.close();
-    throw connectError(err, spec);
+    if (!oauth || !(err as { authenticationFailed?: boolean }).authenticationFailed) throw connectError(err, spec, oauth);
+    // A cached token the server no longer takes (revoked, or the app's rights changed): once more with a new one.
+    client = new ImapFlow({ ...settings, auth: { user: spec.user, accessToken: await signInToken(oauth, true, spec) } });
+    client.on('error', onError);
+    try {
+      await client.connect();
+    } catch (again) {
+      client.close();
+      throw connectError(again, spec, oauth);
+    }
   }
 
   let lock: { release(): void };
@@ -194,10 +206,32 @@ function readError(err: unknown, description: string): MailSourceError {
   return new MailSourceError(`the IMAP server for ${description} answered with an error: ${e.responseText ?? e.message ?? String(err)}`);
 }
 
-function connectError(err: unknown, spec: ImapSpec): MailSourceError {
+/** A token for the mailbox's sign-in; the sign-in service's refusal as one line with what to do. */
+async function signInToken(oauth: NonNullable<OpenSourceOptions['oauth']>, renew: boolean, spec: ImapSpec): Promise<string> {
+  try {
+    return await oauth.tokens.token({ renew });
+  } catch (err) {
+    const said = oauth.scrubber.scrub(err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+    const advice = adviseTransport(said, { provider: oauth.provider, now: Date.now() });
+    const service = oauth.provider === 'google' ? 'Google' : 'Microsoft Entra';
+    throw new MailSourceError(`${service} would not give a sign-in token for ${spec.user}@${spec.host}: ${advice?.problem ?? said}`, advice?.fix ?? 'check the sign-in settings with `bulletin check-transport` (the inbox uses the same ones)');
+  }
+}
+
+function connectError(err: unknown, spec: ImapSpec, oauth?: OpenSourceOptions['oauth']): MailSourceError {
   const e = err as { code?: string; message?: string; authenticationFailed?: boolean; responseText?: string };
   const at = `${spec.host}:${spec.port}`;
   const portHint = 'check the server name and port: IMAP over TLS is usually imaps://…:993, plain IMAP imap://…:143';
+  if (e.authenticationFailed && oauth) {
+    const fix =
+      oauth.provider === 'google'
+        ? `the service account's domain-wide delegation must list https://mail.google.com/ and act for ${spec.user} (a refresh token must belong to ${spec.user}); IMAP must be on for the account (Admin console → Apps → Google Workspace → Gmail → End User Access)`
+        : `the app needs the IMAP.AccessAsApp permission (Office 365 Exchange Online) with admin consent, and an Exchange administrator gives it the mailbox: New-ServicePrincipal -AppId <client id> -ObjectId <enterprise application object id>, then Add-MailboxPermission -Identity ${spec.user} -User <service principal id> -AccessRights FullAccess`;
+    return new MailSourceError(`the IMAP server refused the OAuth2 sign-in for ${spec.user}@${spec.host} (a new token was tried too)`, fix);
+  }
+  if (oauth && /Unsupported authentication mechanism/.test(e.message ?? '')) {
+    return new MailSourceError(`the IMAP server ${at} does not offer OAuth2 sign-in (XOAUTH2 or OAUTHBEARER)`, `sign in with a password instead: --sign-in password, with the password in ${IMAP_PASSWORD_VARIABLE}`);
+  }
   if (e.authenticationFailed) {
     return new MailSourceError(`the IMAP server refused the login for ${spec.user}@${spec.host}`, `check the user name in the address and the password in ${IMAP_PASSWORD_VARIABLE} (environment or the campaign's .env); some providers need an app password for IMAP`);
   }

@@ -2,6 +2,8 @@
  * Where `bulletin inbox` reads mail from: a folder of .eml files, an mbox file, a Maildir or an
  * IMAP folder, behind one interface. Read-only unless opened with `write: true`.
  */
+import type { SecretScrubber } from '../core/secrets.js';
+import type { AccessTokenSource } from './oauth-tokens.js';
 import { open, readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -47,6 +49,8 @@ export interface MailSource {
 export interface OpenSourceOptions {
   /** IMAP password (from the environment / the campaign's .env; the caller finds it). */
   password?: string;
+  /** IMAP OAuth2 (XOAUTH2 or OAUTHBEARER) instead of a password: Microsoft 365 or Google. */
+  oauth?: { provider: 'microsoft365' | 'google'; tokens: AccessTokenSource; scrubber: SecretScrubber };
   /** false (default): the folder is opened read-only (IMAP EXAMINE), nothing changes. */
   write?: boolean;
   /** IMAP: TLS options (tests use a self-signed certificate). */

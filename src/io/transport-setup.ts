@@ -29,6 +29,7 @@ import {
   OUTLOOK_SCOPE,
   SignInSetupError,
   authorityOrigin,
+  type AccessTokenSource,
   type ClientCertificate,
   type GoogleCredentials,
 } from './oauth-tokens.js';
@@ -119,6 +120,26 @@ export async function resolveTransport(url: string, context: SignInContext): Pro
   }
 
   const provider = spec.kind === 'graph' ? 'graph' : 'microsoft365';
+  // Graph's scope is its own host's, except for a loopback test server standing in for it
+  const graphScope = isLoopback(new URL(graphOrigin).hostname) ? `https://${GRAPH_HOST}/.default` : `${graphOrigin}/.default`;
+  const microsoft = await microsoftSignIn(context, provider, provider === 'graph' ? graphScope : outlookScope(spec), scrubber);
+  const { tokens, account, certificate, signInOrigin } = microsoft;
+  const signIn: NonNullable<ResolvedTransport['signIn']> = { provider, tokens, mailbox: context.mailbox, scrubber, graphHost: graphOrigin, signInOrigin };
+  if (certificate) signIn.certificate = certificate;
+  if (spec.kind === 'graph') return { spec: { kind: 'graph', host: new URL(graphOrigin).host, account }, signIn };
+  return { spec: { ...spec, account }, signIn };
+}
+
+interface MicrosoftSignIn {
+  tokens: AccessTokenSource;
+  account: string;
+  certificate?: ClientCertificate;
+  signInOrigin: string;
+}
+
+/** The Entra app's sign-in (client credentials) from BULLETIN_TENANT_ID, BULLETIN_CLIENT_ID and a certificate or secret. */
+async function microsoftSignIn(context: Pick<SignInContext, 'env' | 'settings' | 'dir'>, provider: string, scope: string, scrubber: SecretScrubber): Promise<MicrosoftSignIn> {
+  const { env, settings } = context;
   const tenant = required(env, 'BULLETIN_TENANT_ID', 'the Directory (tenant) ID from the app\'s Overview page in the Microsoft Entra admin center');
   const clientId = required(env, 'BULLETIN_CLIENT_ID', 'the Application (client) ID from the app\'s Overview page in the Microsoft Entra admin center');
   const authorityHost = env.BULLETIN_AUTHORITY_HOST ?? settings?.authorityHost ?? MICROSOFT_AUTHORITY_HOST;
@@ -137,20 +158,57 @@ export async function resolveTransport(url: string, context: SignInContext): Pro
       "in the environment or the campaign's .env file, never in bulletin.json; a certificate is what most security teams prefer",
     );
   }
-  // Graph's scope is its own host's, except for a loopback test server standing in for it
-  const graphScope = isLoopback(new URL(graphOrigin).hostname) ? `https://${GRAPH_HOST}/.default` : `${graphOrigin}/.default`;
-  const tokens = microsoftTokenSource(
-    { tenant, clientId, ...(certificate ? { certificate } : { secret: secret! }), authorityHost, scope: provider === 'graph' ? graphScope : outlookScope(spec) },
-    scrubber,
-  );
-  const account = `app ${abbreviate(clientId)}, tenant ${abbreviate(tenant)}`;
-  const signIn: NonNullable<ResolvedTransport['signIn']> = { provider, tokens, mailbox: context.mailbox, scrubber, graphHost: graphOrigin, signInOrigin };
+  const tokens = microsoftTokenSource({ tenant, clientId, ...(certificate ? { certificate } : { secret: secret! }), authorityHost, scope }, scrubber);
+  const signIn: MicrosoftSignIn = { tokens, account: `app ${abbreviate(clientId)}, tenant ${abbreviate(tenant)}`, signInOrigin };
   if (certificate) signIn.certificate = certificate;
-  if (spec.kind === 'graph') return { spec: { kind: 'graph', host: new URL(graphOrigin).host, account }, signIn };
-  return { spec: { ...spec, account }, signIn };
+  return signIn;
 }
 
-async function googleCredentials(context: SignInContext, scrubber: SecretScrubber): Promise<GoogleCredentials> {
+/** Exchange Online's IMAP hosts: worldwide, and the US government clouds. */
+const EXCHANGE_ONLINE_IMAP_HOSTS = new Set(['outlook.office365.com', 'outlook.office.com', 'outlook.office365.us', 'outlook-dod.office365.us']);
+
+/** How `bulletin inbox` signs in to an IMAP server: a password, or the Microsoft 365 or Google sign-in `send` uses. */
+export type ImapSignInMethod = 'password' | 'microsoft365' | 'google';
+export const IMAP_SIGN_IN_METHODS: readonly ImapSignInMethod[] = ['password', 'microsoft365', 'google'];
+
+/**
+ * The sign-in an IMAP host needs when none is asked for: Exchange Online and Gmail no longer take
+ * passwords from apps (Microsoft turned Basic authentication off; Google wants OAuth or an app
+ * password), so their hosts get OAuth2; any other server, a password.
+ */
+export function imapSignInFor(host: string): ImapSignInMethod {
+  const name = host.toLowerCase();
+  if (EXCHANGE_ONLINE_IMAP_HOSTS.has(name)) return 'microsoft365';
+  if (name === 'imap.gmail.com') return 'google';
+  return 'password';
+}
+
+export interface ImapSignIn {
+  tokens: AccessTokenSource;
+  scrubber: SecretScrubber;
+  /** e.g. "app 1234abcd…, tenant contoso…", for messages. */
+  account: string;
+}
+
+/**
+ * OAuth2 for an IMAP mailbox, with the credentials `send` uses (environment, then the campaign's
+ * .env): Microsoft 365 app-only access (the app needs IMAP.AccessAsApp and access to the
+ * mailbox), or a Google service account acting for the mailbox's user (or a refresh token).
+ */
+export async function resolveImapSignIn(method: Exclude<ImapSignInMethod, 'password'>, context: Pick<SignInContext, 'env' | 'settings' | 'dir'> & { user: string; host: string }): Promise<ImapSignIn> {
+  const scrubber = new SecretScrubber();
+  if (method === 'google') {
+    const credentials = await googleCredentials({ ...context, mailbox: context.user }, scrubber);
+    const account = credentials.serviceAccount ? `service account ${abbreviate(credentials.serviceAccount.clientEmail)}` : `OAuth client ${abbreviate(credentials.refreshToken?.clientId ?? '')}`;
+    return { tokens: googleTokenSource(credentials, scrubber), scrubber, account };
+  }
+  // The US government clouds' audience is their own host (https://outlook.office365.us); any other, the worldwide one.
+  const scope = /\.office365\.us$/i.test(context.host) ? `https://${context.host.toLowerCase()}/.default` : OUTLOOK_SCOPE;
+  const { tokens, account } = await microsoftSignIn(context, 'microsoft365', scope, scrubber);
+  return { tokens, scrubber, account };
+}
+
+async function googleCredentials(context: Pick<SignInContext, 'env' | 'dir' | 'mailbox'>, scrubber: SecretScrubber): Promise<GoogleCredentials> {
   const { env } = context;
   const keyFile = env.BULLETIN_GOOGLE_SERVICE_ACCOUNT;
   if (keyFile) {

@@ -38,7 +38,14 @@ export interface Dovecot {
   stop(): Promise<void>;
 }
 
-export async function startDovecot(users: Record<string, string> = { alice: 'alice-test-pw' }): Promise<Dovecot> {
+export interface DovecotOAuth {
+  /** Dovecot posts `token=…` here (RFC 7662 introspection) and wants `{ active: true, username }` back. */
+  introspectionUrl: string;
+  /** The SASL mechanisms offered for it: `xoauth2` alone, as Exchange Online offers; Gmail offers both. */
+  mechanisms: Array<'xoauth2' | 'oauthbearer'>;
+}
+
+export async function startDovecot(users: Record<string, string> = { alice: 'alice-test-pw' }, oauth?: DovecotOAuth): Promise<Dovecot> {
   const binary = findDovecot();
   if (!binary) throw new Error('dovecot is not installed (apt-get install dovecot-imapd)');
   // Short: a base_dir over about 80 characters fails with "File name too long".
@@ -58,7 +65,8 @@ export async function startDovecot(users: Record<string, string> = { alice: 'ali
     await writeFile(join(dir, 'users'), Object.entries(users).map(([name, pass]) => `${name}:{PLAIN}${pass}\n`).join(''));
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      await writeFile(join(dir, 'dovecot.conf'), config(dir, port, u, g, l));
+      await writeFile(join(dir, 'dovecot.conf'), config(dir, port, u, g, l, oauth));
+      if (oauth) await writeFile(join(dir, 'oauth2.conf.ext'), `introspection_mode = post\nintrospection_url = ${oauth.introspectionUrl}\nusername_attribute = username\nactive_attribute = active\nactive_value = true\n`);
       const child = spawn(binary, ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -99,8 +107,18 @@ function handle(dir: string, port: number, users: Record<string, string>, child:
   };
 }
 
-function config(dir: string, port: number, user: string, group: string, loginUser: string): string {
-  return `base_dir = ${dir}/run
+function config(dir: string, port: number, user: string, group: string, loginUser: string, oauth?: DovecotOAuth): string {
+  // With OAuth2 on, passwords still work (the tests seed mailboxes with them) and tokens go to the introspection URL.
+  const oauthPassdb = oauth
+    ? `auth_mechanisms = plain login ${oauth.mechanisms.join(' ')}
+passdb {
+  driver = oauth2
+  mechanisms = ${oauth.mechanisms.join(' ')}
+  args = ${dir}/oauth2.conf.ext
+}
+`
+    : '';
+  return `${oauthPassdb}base_dir = ${dir}/run
 state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
 protocols = imap
@@ -115,6 +133,7 @@ mail_location = maildir:${dir}/mail/%u
 passdb {
   driver = passwd-file
   args = ${dir}/users
+  ${oauth ? 'mechanisms = plain login' : ''}
 }
 userdb {
   driver = static

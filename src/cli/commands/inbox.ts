@@ -5,9 +5,8 @@ import { INBOX_KINDS, type InboxKind } from '../../core/inbox.js';
 import { readInbox, type InboxMessage, type InboxRequest, type InboxResult } from '../../inbox.js';
 import { forEachRecipient } from '../../campaign-recipients.js';
 import { loadCampaign } from '../../io/campaign.js';
-import { IMAP_PASSWORD_VARIABLE } from '../../io/mail-source.js';
-import { readCampaignEnvironment } from '../../io/transport-setup.js';
-import { EXIT, type ExitCode } from '../errors.js';
+import { IMAP_SIGN_IN_METHODS, readCampaignEnvironment } from '../../io/transport-setup.js';
+import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { formatCount, log, out, plural, printJson } from '../output/terminal.js';
 
 export interface InboxOptions {
@@ -17,6 +16,7 @@ export interface InboxOptions {
   replies?: boolean;
   export?: string;
   json?: boolean;
+  signIn?: string;
 }
 
 const KIND_LABEL: Record<InboxKind, string> = {
@@ -36,8 +36,12 @@ export async function inboxCommand(dir: string, options: InboxOptions): Promise<
   if (options.moveTo !== undefined) request.moveTo = options.moveTo;
   if (options.export !== undefined) request.exportDir = path.resolve(options.export);
   // the process environment over the campaign's .env, as for the transport's secrets
-  const password = (await readCampaignEnvironment(dir, process.env)).env[IMAP_PASSWORD_VARIABLE];
-  if (password !== undefined && password !== '') request.password = password;
+  request.env = (await readCampaignEnvironment(dir, process.env)).env;
+  if (options.signIn !== undefined) {
+    const method = IMAP_SIGN_IN_METHODS.find((m) => m === options.signIn);
+    if (!method) throw new UsageError(`--sign-in must be one of ${IMAP_SIGN_IN_METHODS.join(', ')}, not "${options.signIn}"`, 'microsoft365 and google use the sign-in settings `send` uses (BULLETIN_TENANT_ID…, BULLETIN_GOOGLE_…); password uses BULLETIN_IMAP_PASSWORD');
+    request.signIn = method;
+  }
 
   let bar: cliProgress.SingleBar | undefined;
   request.onStart = (total, source) => {
