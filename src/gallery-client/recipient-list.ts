@@ -21,6 +21,8 @@ interface RecipientList {
   shown(): number;
   first(): number | undefined;
   isShown(seq: number): boolean;
+  /** The recipients' data changed (not their number or order): search it afresh and draw again. */
+  refresh(): void;
 }
 
 /** Must match `.recipient` in gallery.css. */
@@ -205,6 +207,10 @@ function createRecipientList(options: RecipientListOptions): RecipientList {
     shown() { return visible.length; },
     first() { return visible.length > 0 ? visible[0] : undefined; },
     isShown(seq) { return placeOf(seq) !== -1; },
+    refresh() {
+      hay = null;
+      draw(true);
+    },
   };
   return api;
 }

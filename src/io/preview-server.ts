@@ -13,6 +13,13 @@ export interface PreviewServerOptions {
   eventsPath: string;
   /** The event a page gets as soon as it connects (the current state). */
   current: () => { event: string; data: unknown };
+  /**
+   * Files rendered but maybe not yet on disk, by path inside root ('/' separated): served
+   * before the disk's copy, so a page is told of a new rendering before its files are written.
+   */
+  memory?: (relative: string) => string | Buffer | undefined;
+  /** Told the path (inside root) of each file a page asks for: the watch renders what is on screen first. */
+  onRequest?: (relative: string) => void;
 }
 
 export interface PreviewServer {
@@ -94,21 +101,22 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
       return;
     }
     if (relative.endsWith('/')) relative += 'index.html';
+    const key = path.posix.normalize(relative).replace(/^\/+/, '');
+    options.onRequest?.(key);
+    const held = options.memory?.(key);
+    if (held !== undefined) {
+      const bytes = typeof held === 'string' ? Buffer.from(held) : held;
+      res.writeHead(200, fileHeaders(key, bytes.length));
+      res.end(req.method === 'HEAD' ? undefined : bytes);
+      return;
+    }
     const file = await inside(root, relative);
     if (!file) {
       send(res, 404, 'Not found in the preview.');
       return;
     }
     const info = await stat(file);
-    const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-    res.writeHead(200, {
-      'Content-Type': type,
-      'Content-Length': info.size,
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-      ...(type === 'message/rfc822' ? { 'Content-Disposition': 'attachment' } : {}),
-    });
+    res.writeHead(200, fileHeaders(file, info.size));
     if (req.method === 'HEAD') {
       res.end();
       return;
@@ -146,6 +154,18 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
         server.closeAllConnections();
       });
     },
+  };
+}
+
+function fileHeaders(file: string, size: number): Record<string, string | number> {
+  const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+  return {
+    'Content-Type': type,
+    'Content-Length': size,
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    ...(type === 'message/rfc822' ? { 'Content-Disposition': 'attachment' } : {}),
   };
 }
 
