@@ -32,7 +32,7 @@ try {
   await rm(scratch, { recursive: true, force: true });
 }
 for (const r of results) {
-  process.stdout.write(`${r.name}: save → updated page median ${r.median} ms (min ${r.min}, max ${r.max}; render round median ${r.roundMedian} ms; CPU of this process per save median ${r.cpuMedian} ms) over ${SAVES} saves; target < ${r.target} ms: ${r.median < r.target ? 'met' : 'MISSED'}\n`);
+  process.stdout.write(`${r.name}: save → updated message median ${r.median} ms (min ${r.min}, max ${r.max}; whole page updated median ${r.completeMedian} ms; render round median ${r.roundMedian} ms; CPU of this process per save median ${r.cpuMedian} ms) over ${SAVES} saves; target < ${r.target} ms: ${r.median < r.target ? 'met' : 'MISSED'}\n`);
 }
 
 async function measure(name, rows, target) {
@@ -51,17 +51,25 @@ async function measure(name, rows, target) {
   const file = join(campaign, 'message.mjml');
   const original = await readFile(file, 'utf8');
   const times = [];
+  const complete = [];
   const cpu = [];
   // One save to warm up (the first compile in this process loads MJML), then the measured ones.
   for (let i = 0; i <= SAVES; i++) {
     const marker = `Saved-${i}-${Date.now()}`;
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
+    const versionBefore = Number(await page.locator('#live-status').getAttribute('data-version'));
     await writeFile(file, original.replace('<p>Dear {{contact_name}},</p>', `<p>${marker} {{contact_name}},</p>`));
     await page.waitForFunction((m) => document.getElementById('preview-frame')?.contentDocument?.body?.innerText.includes(m), marker, { polling: 10, timeout: 30_000 });
+    const shown = performance.now();
+    // The rest of the page (counts, warnings, versions) follows the message on screen.
+    await page.waitForFunction((v) => Number(document.getElementById('live-status')?.getAttribute('data-version')) > v, versionBefore, { polling: 10, timeout: 60_000 });
+    const whole = performance.now();
+    await watch.settled();
     const used = process.cpuUsage(cpuBefore);
     if (i > 0) {
-      times.push(Math.round(performance.now() - started));
+      times.push(Math.round(shown - started));
+      complete.push(Math.round(whole - started));
       cpu.push(Math.round((used.user + used.system) / 1000));
     }
   }
@@ -70,5 +78,6 @@ async function measure(name, rows, target) {
   const sorted = [...times].sort((a, b) => a - b);
   const measuredRounds = rounds.slice(2).sort((a, b) => a - b);
   const cpuSorted = [...cpu].sort((a, b) => a - b);
-  return { name, target, cpuMedian: cpuSorted[Math.floor(cpuSorted.length / 2)], median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted.at(-1), roundMedian: measuredRounds[Math.floor(measuredRounds.length / 2)] };
+  const completeSorted = [...complete].sort((a, b) => a - b);
+  return { name, target, completeMedian: completeSorted[Math.floor(completeSorted.length / 2)], cpuMedian: cpuSorted[Math.floor(cpuSorted.length / 2)], median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted.at(-1), roundMedian: measuredRounds[Math.floor(measuredRounds.length / 2)] };
 }

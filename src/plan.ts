@@ -232,10 +232,10 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
  * every row was seen, and a live gallery can render any recipient on demand. The rows were
  * checked by the plan already, so problems found here are not reported again.
  */
-export async function renderRows(prepared: PreparedCampaign, rows: readonly RecipientRow[]): Promise<PlannedMessage[]> {
+export async function renderRows(prepared: PreparedCampaign, rows: readonly RecipientRow[], parts: { text?: boolean; checks?: boolean } = {}): Promise<PlannedMessage[]> {
   const { campaign, template } = prepared;
   if (!template) return [];
-  const renderer = new RowRenderer(campaign, template, [], { html: true, text: true });
+  const renderer = new RowRenderer(campaign, template, [], { html: true, text: parts.text ?? true, checks: parts.checks ?? true });
   const out: PlannedMessage[] = [];
   for (const row of rows) {
     const message = await renderer.render(row);
@@ -295,7 +295,8 @@ class RowRenderer {
     private readonly campaign: Campaign,
     private readonly template: CompiledTemplate,
     private readonly diagnostics: Diagnostic[],
-    private readonly parts: { html: boolean; text: boolean; fullFirst?: number },
+    /** checks: false renders only (the watch's message on screen, rendered again by the plan that checks it). */
+    private readonly parts: { html: boolean; text: boolean; fullFirst?: number; checks?: boolean },
   ) {
     // Name the main message's line before a variant's or a partial's.
     this.variables = [...template.variables].sort((a, b) => Number(a.file !== campaign.template.path) - Number(b.file !== campaign.template.path));
@@ -318,7 +319,7 @@ class RowRenderer {
     const data = this.dataFor(row);
     const language = this.languageFor(row);
     const variant = language === config.language ? undefined : language;
-    const shape = this.shapeToCheck(row, data, language);
+    const shape = this.parts.checks === false ? undefined : this.shapeToCheck(row, data, language);
     const full = this.parts.fullFirst !== undefined && this.rendered < this.parts.fullFirst;
     // With fullFirst the text is skipped only where no check reads it (as the HTML is).
     const text = full || this.parts.text || (this.parts.fullFirst !== undefined && shape !== undefined);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApprovalState } from './core/approval.js';
@@ -265,7 +266,11 @@ async function previewEntry(campaign: Campaign, out: EntryOutput, message: Plann
 
 const attachmentHashes = new WeakMap<Buffer, string>();
 
-/** Everything a preview's .eml is built from but its Message-ID (fixed per recipient and sender) and Date. */
+/**
+ * Everything a preview's .eml is built from but its Message-ID (fixed per recipient and sender)
+ * and Date. It tells whether a message changed between two renderings, in one process: a fast
+ * hash, the long parts fed in as they are rather than copied into one JSON string first.
+ */
 function emlKey(message: PlannedMessage): string {
   const attachments = message.attachments.map((a) => {
     let hash = attachmentHashes.get(a.content);
@@ -273,7 +278,8 @@ function emlKey(message: PlannedMessage): string {
     return [a.filename, hash];
   });
   const { content } = message;
-  return sha256(JSON.stringify([message.row, message.language, content.subject, content.preheader ?? null, content.html, content.text, message.unsubscribeUrl ?? null, attachments]));
+  const head = JSON.stringify([message.row, message.language, content.subject, content.preheader ?? null, message.unsubscribeUrl ?? null, attachments, content.html.length]);
+  return createHash('sha1').update(head).update(content.html).update('\0').update(content.text).digest('base64');
 }
 
 /** The header block of the .eml, unfolded: exactly what the server will see. */

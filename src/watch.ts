@@ -1,9 +1,10 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { setImmediate as turn } from 'node:timers/promises';
 import path from 'node:path';
 import { CONFIG_FILE } from './core/config.js';
 import { countBySeverity, formatLocation, type Diagnostic } from './core/diagnostics.js';
 import { LIVE_EVENTS_PATH, renderGalleryHtml, toHref, type LiveMessages, type LiveProblem, type LiveState } from './core/gallery.js';
-import type { RecipientRow } from './core/recipients.js';
+import { keptRecords, type CsvRecords, type RecipientRow } from './core/recipients.js';
 import type { ReadRecipients } from './io/campaign.js';
 import { startPreviewServer, type PreviewServer } from './io/preview-server.js';
 import { MjmlCache, prepareCampaign, renderRows, type CampaignReuse, type PreparedCampaign } from './plan.js';
@@ -81,13 +82,15 @@ export async function watchPreview(dir: string, options: WatchOptions): Promise<
   // Each message file of the last rendering → its recipient; the files on disk then.
   let recipientOf = new Map<string, RecipientRow>();
   let onDisk: Set<string> | undefined;
+  // The recipients as parsed, while their text is the same.
+  let records: { text: string; read: () => CsvRecords } | undefined;
 
   /** The messages on screen, rendered with the new template and offered to the pages before the rest. */
   async function renderOnScreen(prepared: PreparedCampaign, next: number): Promise<number> {
     const rels = [...viewed].filter((rel) => recipientOf.has(rel));
     const rows = [...new Set(rels.map((rel) => recipientOf.get(rel)!))];
     if (rows.length === 0 || !server) return 0;
-    const messages = await renderRows(prepared, rows);
+    const messages = await renderRows(prepared, rows, { text: rels.some((rel) => rel.endsWith('.txt')), checks: false });
     const byRow = new Map(messages.map((m) => [m.row, m.content]));
     const files: string[] = [];
     for (const rel of rels) {
@@ -122,7 +125,12 @@ export async function watchPreview(dir: string, options: WatchOptions): Promise<
     mjmlCache.round();
 
     const { prepared, diagnostics } = await prepareCampaign(campaignDir, { reuse, accessibility: true, mjmlCache });
-    if (prepared) recipientsPath = prepared.campaign.config.recipients;
+    if (prepared) {
+      recipientsPath = prepared.campaign.config.recipients;
+      const { text } = prepared.campaign.recipients;
+      if (records?.text !== text) records = { text, read: keptRecords(text) };
+      prepared.csv ??= records.read();
+    }
     let result: PreviewResult | undefined;
     let all = diagnostics;
     let files: LiveFiles | undefined;
@@ -254,10 +262,12 @@ class LiveFiles implements PreviewFiles {
     private readonly memory: Map<string, string | Buffer>,
   ) {}
 
-  write(rel: string, data: string | Buffer): void {
+  async write(rel: string, data: string | Buffer): Promise<void> {
     this.names.add(rel);
     this.memory.set(rel, data);
     this.queue.set(rel, data);
+    // Nothing here waits for the disk: let the server answer pages (the message on screen) now and then.
+    if (this.queue.size % 3 === 0) await turn();
   }
 
   keep(rel: string): void {
