@@ -220,7 +220,7 @@ export async function watchPreview(dir: string, options: WatchOptions): Promise<
       current: () => ({ event: 'state', data: state }),
       memory: (rel) => memory.get(rel),
       onRequest: (rel) => {
-        if (!rel.startsWith('messages/')) return;
+        if (!rel.startsWith('messages/') || !(rel.endsWith('.html') || rel.endsWith('.txt'))) return;
         viewed.delete(rel);
         viewed.add(rel);
         if (viewed.size > ON_SCREEN) viewed.delete(viewed.values().next().value!);
