@@ -105,9 +105,7 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
     options.onRequest?.(key);
     const held = options.memory?.(key);
     if (held !== undefined) {
-      const bytes = typeof held === 'string' ? Buffer.from(held) : held;
-      res.writeHead(200, fileHeaders(key, bytes.length));
-      res.end(req.method === 'HEAD' ? undefined : bytes);
+      reply(res, req.method === 'HEAD', 200, TYPES[path.extname(key).toLowerCase()] ?? 'application/octet-stream', held);
       return;
     }
     const file = await inside(root, relative);
@@ -116,7 +114,8 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
       return;
     }
     const info = await stat(file);
-    res.writeHead(200, fileHeaders(file, info.size));
+    const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+    res.writeHead(200, headersFor(type, info.size));
     if (req.method === 'HEAD') {
       res.end();
       return;
@@ -157,16 +156,21 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
   };
 }
 
-function fileHeaders(file: string, size: number): Record<string, string | number> {
-  const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+function headersFor(type: string, length: number): Record<string, string | number> {
   return {
     'Content-Type': type,
-    'Content-Length': size,
+    'Content-Length': length,
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     ...(type === 'message/rfc822' ? { 'Content-Disposition': 'attachment' } : {}),
   };
+}
+
+function reply(res: ServerResponse, headOnly: boolean, status: number, type: string, body: string | Buffer): void {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  res.writeHead(status, headersFor(type, bytes.length));
+  res.end(headOnly ? undefined : bytes);
 }
 
 function eventText(event: string, data: unknown): string {
