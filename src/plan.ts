@@ -7,7 +7,7 @@ import type { assembleMessage as AssembleMessage, MimeEncoders } from './core/mi
 import { error, formatLocation, sortDiagnostics, countBySeverity, warning, type Diagnostic } from './core/diagnostics.js';
 import { composeMessage, type AttachmentData, type MessageInput } from './core/message.js';
 import { parseSuppressionList } from './core/suppression.js';
-import { compileTemplate, type CompiledTemplate, type RenderedContent, type VariableUse } from './core/template.js';
+import { compileTemplate, type CompiledTemplate, type Mjml2Html, type RenderedContent, type VariableUse } from './core/template.js';
 import { checkOneClickUnsubscribe, checkRenderedMessage, checkSize, GMAIL_CLIP_BYTES } from './core/checks.js';
 import { CONFIG_FILE, settingPosition } from './core/config.js';
 import { cutRecipients, type CsvRecords, type RecipientRow } from './core/recipients.js';
@@ -57,6 +57,11 @@ export interface PlanOptions {
    * other messages then have html ''. For validate and send's checking pass (default true).
    */
   html?: boolean;
+  /**
+   * The first this many messages are rendered in full (HTML and text) whatever html and text
+   * say: preview writes files for the first preview.maxFiles only and checks the rest cheaply.
+   */
+  fullFirst?: number;
   /** Called for each message in file order; the plan never holds them all. */
   onMessage?: (message: PlannedMessage) => void | Promise<void>;
   onSuppressed?: (row: SuppressedRow) => void | Promise<void>;
@@ -89,6 +94,37 @@ export interface PrepareOptions {
   reuse?: CampaignReuse;
   /** Check accessibility and readability (validate, preview): one more MJML run per variant. */
   accessibility?: boolean;
+  /** `preview --watch`: MJML's results kept between rounds, so only a changed variant or partial runs MJML again. */
+  mjmlCache?: MjmlCache;
+}
+
+/**
+ * MJML's results by their input. MJML's output depends on its input only, so a variant whose
+ * source (partials expanded) did not change need not go through it again: an edit to the main
+ * message leaves its language variants' results as they were.
+ */
+export class MjmlCache {
+  private last = new Map<string, ReturnType<Mjml2Html>>();
+  private now = new Map<string, ReturnType<Mjml2Html>>();
+
+  /** Starts a round: results the round before did not use are let go. */
+  round(): void {
+    this.last = this.now;
+    this.now = new Map();
+  }
+
+  wrap(run: Mjml2Html): Mjml2Html {
+    return (mjml, options) => {
+      let result = this.now.get(mjml) ?? this.last.get(mjml);
+      if (!result) {
+        result = run(mjml, options);
+        // A failure (the worker ended, say) is tried again next time.
+        result.catch(() => this.now.delete(mjml));
+      }
+      this.now.set(mjml, result);
+      return result;
+    };
+  }
 }
 
 export interface CampaignReuse {
@@ -125,6 +161,8 @@ export async function prepareCampaign(dir: string, options: PrepareOptions = {})
 
 async function compileCampaignTemplate(campaign: Campaign, options: PrepareOptions): Promise<Awaited<ReturnType<typeof compileTemplate>>> {
   const mjml = takeStartedMjmlCompiler() ?? (options.mjmlInWorker ? openMjmlCompiler() : undefined);
+  const run: Mjml2Html | undefined = mjml?.mjml2html;
+  const mjml2html = options.mjmlCache ? options.mjmlCache.wrap(run ?? (async (text, o) => (await import('mjml')).default(text, o))) : run;
   try {
     return await compileTemplate({
       main: campaign.template,
@@ -132,7 +170,7 @@ async function compileCampaignTemplate(campaign: Campaign, options: PrepareOptio
       partials: campaign.partials,
       ...(campaign.textTemplate ? { textTemplate: campaign.textTemplate } : {}),
       ...(campaign.config.subject ? { configSubject: campaign.config.subject } : {}),
-      ...(mjml ? { mjml2html: mjml.mjml2html } : {}),
+      ...(mjml2html ? { mjml2html } : {}),
       ...(options.accessibility ? { accessibility: true, language: campaign.config.language } : {}),
     });
   } finally {
@@ -162,7 +200,7 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
     checkListSize(campaign, result);
     return finish(result);
   }
-  const renderer = new RowRenderer(campaign, template, diagnostics, { html: options.html ?? true, text: options.text ?? true });
+  const renderer = new RowRenderer(campaign, template, diagnostics, { html: options.html ?? true, text: options.text ?? true, ...(options.fullFirst !== undefined ? { fullFirst: options.fullFirst } : {}) });
   const summary = await forEachRecipient(campaign, diagnostics, async (row) => {
     if (suppressed.has(row.key)) {
       const s = { line: row.line, email: row.email, key: row.key };
@@ -194,10 +232,10 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
  * every row was seen, and a live gallery can render any recipient on demand. The rows were
  * checked by the plan already, so problems found here are not reported again.
  */
-export async function renderRows(prepared: PreparedCampaign, rows: readonly RecipientRow[]): Promise<PlannedMessage[]> {
+export async function renderRows(prepared: PreparedCampaign, rows: readonly RecipientRow[], parts: { text?: boolean; checks?: boolean } = {}): Promise<PlannedMessage[]> {
   const { campaign, template } = prepared;
   if (!template) return [];
-  const renderer = new RowRenderer(campaign, template, [], { html: true, text: true });
+  const renderer = new RowRenderer(campaign, template, [], { html: true, text: parts.text ?? true, checks: parts.checks ?? true });
   const out: PlannedMessage[] = [];
   for (const row of rows) {
     const message = await renderer.render(row);
@@ -251,12 +289,14 @@ class RowRenderer {
   private readonly blockVariables: string[];
   private readonly variables: VariableUse[];
   private readonly valueNames: string[];
+  private rendered = 0;
 
   constructor(
     private readonly campaign: Campaign,
     private readonly template: CompiledTemplate,
     private readonly diagnostics: Diagnostic[],
-    private readonly parts: { html: boolean; text: boolean },
+    /** checks: false renders only (the watch's message on screen, rendered again by the plan that checks it). */
+    private readonly parts: { html: boolean; text: boolean; fullFirst?: number; checks?: boolean },
   ) {
     // Name the main message's line before a variant's or a partial's.
     this.variables = [...template.variables].sort((a, b) => Number(a.file !== campaign.template.path) - Number(b.file !== campaign.template.path));
@@ -279,12 +319,15 @@ class RowRenderer {
     const data = this.dataFor(row);
     const language = this.languageFor(row);
     const variant = language === config.language ? undefined : language;
-    const shape = this.shapeToCheck(row, data, language);
-    const html = this.parts.html || shape !== undefined || !((this.template.htmlSizeBound(data, variant) ?? Infinity) <= GMAIL_CLIP_BYTES);
+    const shape = this.parts.checks === false ? undefined : this.shapeToCheck(row, data, language);
+    const full = this.parts.fullFirst !== undefined && this.rendered < this.parts.fullFirst;
+    // With fullFirst the text is skipped only where no check reads it (as the HTML is).
+    const text = full || this.parts.text || (this.parts.fullFirst !== undefined && shape !== undefined);
+    const html = full || this.parts.html || shape !== undefined || !((this.template.htmlSizeBound(data, variant) ?? Infinity) <= GMAIL_CLIP_BYTES);
     // Only a value with a line break can break the subject (the template renders it regardless
     // when the subject as written spans lines).
     const subject = html || hasLineBreak(data);
-    const content = this.template.render(data, variant, { html, text: this.parts.text, subject });
+    const content = this.template.render(data, variant, { html, text, subject });
     if (content.subjectLineBreak) {
       this.diagnostics.push(
         error(this.campaign.recipients.path, row.line, 'the subject for this row contains a line break, and a subject is a header', 'remove the line break from the values the subject uses'),
@@ -295,6 +338,7 @@ class RowRenderer {
       this.checkedShapes.add(shape);
       this.checkAccessibility(data, variant, language);
     }
+    this.rendered++;
     const warnings = shape !== undefined ? checkRenderedMessage(content) : checkSize(content);
     for (const w of warnings) pushLine(this.outputWarnings, w, row.line);
     const message: PlannedMessage = { row, language, data, content, warnings, attachments: await this.attachmentsFor(row) };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApprovalState } from './core/approval.js';
@@ -31,7 +32,26 @@ export interface PreviewOptions {
   now: Date;
   /** Served by `preview --watch`: the page follows the server's events; version names this rendering. */
   live?: { version: number };
+  /**
+   * `preview --watch`: where the files go (it serves them from memory and writes them after),
+   * instead of straight to disk with the messages folder emptied first.
+   */
+  files?: PreviewFiles;
+  /** `preview --watch`: each recipient's .eml as last built, so an unchanged message is not built or written again. */
+  emlCache?: EmlCache;
+  /** Told each recipient whose files the preview has (paths relative to the output folder). */
+  onFiles?: (files: { html: string; text: string; eml: string }, row: RecipientRow) => void;
 }
+
+/** Where a preview's files go, by path relative to the output folder ('/' separated). */
+export interface PreviewFiles {
+  write(rel: string, data: string | Buffer): void | Promise<void>;
+  /** The file is what the last round wrote there (same message): keep it. */
+  keep(rel: string): void;
+}
+
+/** .eml path → what the message was built from (a key), its bytes and headers. */
+export type EmlCache = Map<string, { key: string; eml: Buffer; headers: Array<[string, string]> }>;
 
 export interface PreviewResult {
   plan: PlanResult;
@@ -80,8 +100,10 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
   const { campaign, template } = prepared;
   const outDir = path.resolve(campaign.dir, options.out ?? PREVIEW_DIR);
   // Only what preview itself writes is replaced; anything else in the folder is left alone.
-  await rm(path.join(outDir, MESSAGES_DIR), { recursive: true, force: true });
+  if (!options.files) await rm(path.join(outDir, MESSAGES_DIR), { recursive: true, force: true });
   await mkdir(path.join(outDir, MESSAGES_DIR), { recursive: true });
+  const files: PreviewFiles = options.files ?? { write: (rel, data) => writeFile(path.join(outDir, rel), data), keep: () => undefined };
+  const out = { files, now: options.now, ...(options.emlCache ? { emlCache: options.emlCache } : {}), ...(options.onFiles ? { onFiles: options.onFiles } : {}) };
 
   const maxFiles = options.all ? Infinity : campaign.config.preview.maxFiles;
   const only = options.only?.trim().toLowerCase();
@@ -101,7 +123,11 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
   let written = 0;
   // Kept only for a live gallery, whose server renders any recipient on demand.
   const liveRows: RecipientRow[] | undefined = options.live ? [] : undefined;
+  // Files are written for the first maxFiles messages: only those are rendered in full, the
+  // rest checked the cheap way, as validate does. --only may pick any row.
+  const cheap = only === undefined && Number.isFinite(maxFiles);
   const plan = await planMessages(prepared, {
+    ...(cheap ? { html: false, text: false, fullFirst: maxFiles } : {}),
     onMessage: async (message) => {
       const { row } = message;
       const hash = rowHash(row.fields);
@@ -111,7 +137,7 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
       const seq = previewed++;
       if (written < maxFiles) {
         written++;
-        entries.push(await previewEntry(campaign, outDir, message, seq, options.now));
+        entries.push(await previewEntry(campaign, out, message, seq));
       }
       liveRows?.push(row);
       index.email.push(row.email);
@@ -142,7 +168,7 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
   // Every version's example and extremes have their files, wherever they are in the list.
   const unwritten = namedRecipients(versions).filter((r) => r.seq >= written);
   const extra = await renderRows(prepared, unwritten.map((r) => grouper!.keptFor(r.seq)!));
-  for (const [i, message] of extra.entries()) entries.push(await previewEntry(campaign, outDir, message, unwritten[i]!.seq, options.now));
+  for (const [i, message] of extra.entries()) entries.push(await previewEntry(campaign, out, message, unwritten[i]!.seq));
   const firstWritten = written;
   written += extra.length;
   const approval = approvalStateOf(await readApprovals(campaign.dir), digest, rows, campaign.recipients.path);
@@ -182,8 +208,9 @@ export async function previewPrepared(prepared: PreparedCampaign, options: Previ
     const more = extra.length > 0 ? `, and for the ${extra.length.toLocaleString('en-GB')} further recipients each version names as its example or extremes` : '';
     gallery.truncatedNote = `Files were written for the first ${firstWritten.toLocaleString('en-GB')} of ${previewed.toLocaleString('en-GB')} recipients${more}; every message was rendered and checked, and every recipient is in the list with the version they get.${options.live ? ' Pick any other recipient and this live preview renders their message.' : ' Use --all to write them all.'}`;
   }
-  await writeFile(path.join(outDir, 'index.html'), renderGalleryHtml(gallery));
-  await writeFile(path.join(outDir, PREVIEW_JSON), `${JSON.stringify(record, null, 2)}\n`);
+  await files.write(PREVIEW_JSON, `${JSON.stringify(record, null, 2)}\n`);
+  // The gallery last: a watching page fetches it once it is told of the new rendering.
+  await files.write('index.html', renderGalleryHtml(gallery));
   const result: PreviewResult = { plan, outDir, previewed, written, digest, approval, versions };
   if (liveRows) result.rows = liveRows;
   return result;
@@ -212,6 +239,13 @@ function attachmentNamesOf(message: PlannedMessage): string[] {
   return names;
 }
 
+interface EntryOutput {
+  files: PreviewFiles;
+  now: Date;
+  emlCache?: EmlCache;
+  onFiles?: PreviewOptions['onFiles'];
+}
+
 /** One recipient's message as the gallery shows it: the entry (without files) and the three files' contents. */
 export interface RenderedRecipient {
   entry: GalleryEntry;
@@ -220,28 +254,19 @@ export interface RenderedRecipient {
   eml: Buffer;
 }
 
-/** Render one message for the gallery, with the same renderer and MIME assembly as `send`. */
-async function renderEntry(campaign: Campaign, message: PlannedMessage, seq: number, now: Date): Promise<RenderedRecipient> {
+/** The gallery's entry for a message, its headers still to be filled in from the .eml. */
+function galleryEntry(campaign: Campaign, message: PlannedMessage, seq: number): GalleryEntry {
   const { row, content } = message;
   const name = campaign.config.columns.name ? row.fields[campaign.config.columns.name] : undefined;
   const entry: GalleryEntry = { email: row.email, line: row.line, language: message.language, subject: content.subject, headers: [], warnings: message.warnings, seq };
   if (name) entry.name = name;
-  const messageId = messageIdFor('preview', row.key, senderAddress(campaign.config.from), sha256);
-  const eml = await buildMessageBytes(campaign, message, { messageId, date: now });
-  entry.headers = headerPairs(eml);
-  return { entry, html: content.html, text: content.text, eml };
+  return entry;
 }
 
-/** Write one recipient's .html, .txt and .eml; `seq` is 0-based (the file names count from 1). */
-async function previewEntry(campaign: Campaign, outDir: string, message: PlannedMessage, seq: number, now: Date): Promise<GalleryEntry> {
-  const { entry, html, text, eml } = await renderEntry(campaign, message, seq, now);
-  const base = `${String(seq + 1).padStart(4, '0')}-${safeFileName(message.row.email)}`;
-  const rel = (ext: string) => `${MESSAGES_DIR}/${base}.${ext}`;
-  await writeFile(path.join(outDir, rel('html')), html);
-  await writeFile(path.join(outDir, rel('txt')), text);
-  await writeFile(path.join(outDir, rel('eml')), eml);
-  entry.files = { html: rel('html'), text: rel('txt'), eml: rel('eml') };
-  return entry;
+/** The .eml as `send` would build it, with a Message-ID fixed per recipient and sender. */
+function previewEml(campaign: Campaign, message: PlannedMessage, now: Date): Promise<Buffer> {
+  const messageId = messageIdFor('preview', message.row.key, senderAddress(campaign.config.from), sha256);
+  return buildMessageBytes(campaign, message, { messageId, date: now });
 }
 
 /**
@@ -250,7 +275,54 @@ async function previewEntry(campaign: Campaign, outDir: string, message: Planned
  */
 export async function renderRecipient(prepared: PreparedCampaign, row: RecipientRow, seq: number, now: Date): Promise<RenderedRecipient | undefined> {
   const [message] = await renderRows(prepared, [row]);
-  return message ? renderEntry(prepared.campaign, message, seq, now) : undefined;
+  if (!message) return undefined;
+  const entry = galleryEntry(prepared.campaign, message, seq);
+  const eml = await previewEml(prepared.campaign, message, now);
+  entry.headers = headerPairs(eml);
+  return { entry, html: message.content.html, text: message.content.text, eml };
+}
+
+/** Write one recipient's .html, .txt and .eml; `seq` is 0-based (the file names count from 1). */
+async function previewEntry(campaign: Campaign, out: EntryOutput, message: PlannedMessage, seq: number): Promise<GalleryEntry> {
+  const { row, content } = message;
+  const entry = galleryEntry(campaign, message, seq);
+  const base = `${String(seq + 1).padStart(4, '0')}-${safeFileName(row.email)}`;
+  const files = { html: `${MESSAGES_DIR}/${base}.html`, text: `${MESSAGES_DIR}/${base}.txt`, eml: `${MESSAGES_DIR}/${base}.eml` };
+  // The .eml is built from everything the .html and .txt are: the same key, the same three files.
+  const key = out.emlCache ? emlKey(message) : '';
+  const kept = out.emlCache?.get(files.eml);
+  if (kept && kept.key === key) {
+    entry.headers = kept.headers;
+    for (const rel of Object.values(files)) out.files.keep(rel);
+  } else {
+    const eml = await previewEml(campaign, message, out.now);
+    entry.headers = headerPairs(eml);
+    out.emlCache?.set(files.eml, { key, eml, headers: entry.headers });
+    await out.files.write(files.html, content.html);
+    await out.files.write(files.text, content.text);
+    await out.files.write(files.eml, eml);
+  }
+  entry.files = files;
+  out.onFiles?.(files, row);
+  return entry;
+}
+
+const attachmentHashes = new WeakMap<Buffer, string>();
+
+/**
+ * Everything a preview's .eml is built from but its Message-ID (fixed per recipient and sender)
+ * and Date. It tells whether a message changed between two renderings, in one process: a fast
+ * hash, the long parts fed in as they are rather than copied into one JSON string first.
+ */
+function emlKey(message: PlannedMessage): string {
+  const attachments = message.attachments.map((a) => {
+    let hash = attachmentHashes.get(a.content);
+    if (hash === undefined) attachmentHashes.set(a.content, (hash = sha256(a.content)));
+    return [a.filename, hash];
+  });
+  const { content } = message;
+  const head = JSON.stringify([message.row, message.language, content.subject, content.preheader ?? null, message.unsubscribeUrl ?? null, attachments, content.html.length]);
+  return createHash('sha1').update(head).update(content.html).update('\0').update(content.text).digest('base64');
 }
 
 /** The header block of the .eml, unfolded: exactly what the server will see. */

@@ -54,7 +54,8 @@ export interface GalleryData {
   renderUrl?: string;
   /**
    * Served by `preview --watch`: the page listens to the server's events (same origin only),
-   * reloads when a newer rendering than `version` is written, and shows the latest problems.
+   * takes a newer rendering than `version` in place (reloads when the recipients changed), and
+   * shows the latest problems.
    */
   live?: { version: number };
   /** The accessibility checks ran: the panel then says so even when they found nothing. */
@@ -263,6 +264,15 @@ export interface LiveState {
   problems: LiveProblem[];
   /** ISO time of the latest round. */
   at: string;
+}
+
+/**
+ * Sent by the watch server before the rest of a round: these message files (as the page links
+ * them) are already rendered for `version`, so a page showing one loads it now.
+ */
+export interface LiveMessages {
+  version: number;
+  files: string[];
 }
 
 /**

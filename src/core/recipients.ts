@@ -100,6 +100,33 @@ export function parsePieces({ pieces, ...layout }: CsvPieces): CsvRecords {
   return { ...layout, pieces: parseEach(pieces, layout.delimiter) };
 }
 
+/**
+ * The records of `text`, parsed once and kept: each call gives a fresh CsvRecords over the same
+ * parsed pieces (read-only). For `preview --watch`, which reads the same list every round; it holds
+ * every record, where parsePieces holds a piece at a time.
+ */
+export function keptRecords(text: string): () => CsvRecords {
+  const { pieces, ...layout } = cutRecipients(text);
+  const parsed: string[][][] = [];
+  let failure: Error | undefined;
+  function* each(): Generator<string[][]> {
+    for (let i = 0; i < pieces.length; i++) {
+      if (i === parsed.length) {
+        // A piece that failed fails again, at the same place, every round.
+        if (failure !== undefined) throw failure;
+        try {
+          parsed.push(parse(pieces[i]!.replace(LINE_BREAKS.pattern, LINE_BREAKS.replacement), csvOptions(layout.delimiter, i)));
+        } catch (err) {
+          failure = err instanceof Error ? err : new Error(String(err));
+          throw failure;
+        }
+      }
+      yield parsed[i]!;
+    }
+  }
+  return () => ({ ...layout, pieces: each() });
+}
+
 function* parseEach(pieces: string[], delimiter: string): Generator<string[][]> {
   for (const [i, piece] of pieces.entries()) yield parse(piece.replace(LINE_BREAKS.pattern, LINE_BREAKS.replacement), csvOptions(delimiter, i));
 }

@@ -41,7 +41,7 @@ interface RenderedEntry {
 type Tab = 'html' | 'text' | 'headers';
 type Width = 'desktop' | 'mobile';
 
-/** Mirrors LiveProblem and LiveState in src/core/gallery.ts. */
+/** Mirrors LiveProblem, LiveState and LiveMessages in src/core/gallery.ts. */
 interface LiveProblem {
   location: string;
   severity: 'error' | 'warning';
@@ -54,8 +54,12 @@ interface LiveState {
   problems: LiveProblem[];
   at: string;
 }
+interface LiveMessages {
+  version: number;
+  files: string[];
+}
 
-/** What the reviewer was looking at, kept across the reloads `preview --watch` makes. */
+/** What the reviewer was looking at, kept across the reloads `preview --watch` makes when the recipients change. */
 interface ViewState {
   email: string | null;
   line: number | null;
@@ -78,8 +82,9 @@ interface ViewState {
   }
 
   const data = JSON.parse($('gallery-data').textContent ?? '') as ClientData;
-  const entries = data.entries;
-  const pool = data.headerPool;
+  // Replaced in place when `preview --watch` renders again (see update()).
+  let entries = data.entries;
+  let pool = data.headerPool;
   const list = $<HTMLUListElement>('recipient-list');
   const search = $<HTMLInputElement>('search');
   const onlyWarnings = $<HTMLInputElement>('only-warnings');
@@ -87,9 +92,9 @@ interface ViewState {
   const textFrame = $<HTMLIFrameElement>('text-frame');
   const tabs = Array.from(document.querySelectorAll<HTMLElement>('[role="tab"]'));
   const stages = [$('panel-html'), $('panel-text')];
-  const versions = data.versions ?? [];
+  let versions = data.versions ?? [];
   // Every recipient (written or not) by seq; a page without an index lists its entries.
-  const index: RecipientIndex = data.index ?? {
+  let index: RecipientIndex = data.index ?? {
     email: entries.map(function (e) { return e.email; }),
     name: entries.map(function (e) { return e.name ?? ''; }),
     line: entries.map(function (e) { return e.line; }),
@@ -100,7 +105,14 @@ interface ViewState {
   };
   const entryOf = new Map<number, number>();
   entries.forEach(function (entry, i) { entryOf.set(entry.seq ?? i, i); });
-  const warningsOf = new Map<number, string[]>(index.warnings);
+  let warningsOf = new Map<number, string[]>(index.warnings);
+  /** The rendering shown: a live page asks for `file?v=N`, so a file rendered again is loaded again. */
+  let shownVersion = data.live ? data.live.version : 0;
+  // A live gallery's address for any recipient's files; it names the rendering, so it changes with it.
+  let renderUrl = data.renderUrl ?? null;
+  function fileUrl(href: string): string {
+    return data.live ? href + '?v=' + shownVersion : href;
+  }
   let versionFilter = 0;
   let selected = -1;
   let activeTab: Tab = 'html';
@@ -119,13 +131,16 @@ interface ViewState {
     return num(n) + ' ' + word + (n === 1 ? '' : 's');
   }
 
-  document.querySelectorAll('time[datetime]').forEach(function (node) {
-    const iso = node.getAttribute('datetime') ?? '';
-    const date = new Date(iso);
-    if (isNaN(date.getTime())) return;
-    (node as HTMLElement).title = iso;
-    node.textContent = date.toLocaleString(undefined, { dateStyle: 'long', timeStyle: 'short' });
-  });
+  function showTimes(root: ParentNode): void {
+    root.querySelectorAll('time[datetime]').forEach(function (node) {
+      const iso = node.getAttribute('datetime') ?? '';
+      const date = new Date(iso);
+      if (isNaN(date.getTime())) return;
+      (node as HTMLElement).title = iso;
+      node.textContent = date.toLocaleString(undefined, { dateStyle: 'long', timeStyle: 'short' });
+    });
+  }
+  showTimes(document);
 
   const recipients = createRecipientList({
     list: list,
@@ -148,8 +163,8 @@ interface ViewState {
         top.appendChild(warn);
       }
       if (!entryOf.has(seq)) {
-        const badge = el('span', 'badge badge-unwritten', data.renderUrl ? 'not yet rendered' : 'by example');
-        badge.title = data.renderUrl ? 'No files were written for this recipient: pick them and the live preview renders their message' : 'No files were written for this recipient: picking them shows their version\u2019s example beside their own values';
+        const badge = el('span', 'badge badge-unwritten', renderUrl ? 'not yet rendered' : 'by example');
+        badge.title = renderUrl ? 'No files were written for this recipient: pick them and the live preview renders their message' : 'No files were written for this recipient: picking them shows their version\u2019s example beside their own values';
         top.appendChild(badge);
       }
       const sub = el('span', 'r-sub');
@@ -190,8 +205,8 @@ interface ViewState {
       select(own);
       return;
     }
-    if (data.renderUrl) {
-      renderOnDemand(seq, data.renderUrl);
+    if (renderUrl) {
+      renderOnDemand(seq, renderUrl);
       return;
     }
     const version = versions[(index.version[seq] ?? 0) - 1];
@@ -237,13 +252,13 @@ interface ViewState {
           seq: seq,
         });
         entryOf.set(seq, entries.length - 1);
-        recipients.refresh();
+        recipients.redraw();
         if (recipients.selected() === seq) select(entries.length - 1);
       })
       .catch(function (err: unknown) {
         if (recipients.selected() !== seq) return;
         $('selected-subject').textContent = err instanceof Error && err.message === 'stale'
-          ? 'A newer preview was written: the page reloads'
+          ? 'A newer preview was written: it shows in a moment'
           : 'This recipient could not be rendered: see the terminal running preview --watch';
       });
   }
@@ -272,7 +287,8 @@ interface ViewState {
   function loadText(): void {
     const entry = entries[selected];
     if (activeTab !== 'text' || !entry || !entry.files) return;
-    if (textFrame.getAttribute('src') !== entry.files.text) textFrame.setAttribute('src', entry.files.text);
+    const url = fileUrl(entry.files.text);
+    if (textFrame.getAttribute('src') !== url) textFrame.setAttribute('src', url);
   }
 
   function select(i: number): void {
@@ -312,7 +328,9 @@ interface ViewState {
     openHtml.hidden = !written;
     stages.forEach(function (stage) { stage.classList.toggle('unwritten', !written); });
     if (files) {
-      frame.setAttribute('src', files.html);
+      // Setting src again would load the frame again even when it is the same.
+      const url = fileUrl(files.html);
+      if (frame.getAttribute('src') !== url) frame.setAttribute('src', url);
       openHtml.href = files.html;
       downloadEml.href = files.eml;
       downloadEml.setAttribute('download', decodeURIComponent(files.eml.split('/').pop() ?? ''));
@@ -480,7 +498,71 @@ interface ViewState {
     panel.appendChild(items);
   }
 
-  function connect(events: string, version: number): void {
+  /** Same recipients in the same order: the page can take a new rendering in place. */
+  function sameRecipients(next: RecipientIndex): boolean {
+    if (next.email.length !== index.email.length) return false;
+    for (let i = 0; i < next.email.length; i++) {
+      if (next.email[i] !== index.email[i] || next.line[i] !== index.line[i]) return false;
+    }
+    return true;
+  }
+
+  /** Sections the reviewer opened or closed stay so in the new rendering. */
+  function keepOpen(from: Element, to: Element): void {
+    from.querySelectorAll<HTMLDetailsElement>('details[id]').forEach(function (old) {
+      const same = to.querySelector<HTMLDetailsElement>('details[id="' + old.id + '"]');
+      if (same) same.open = old.open;
+    });
+  }
+
+  /** The page head (counts, approval, problems, accessibility) and the versions, from the new page; false when the page's shape changed. */
+  function swapHead(doc: Document): boolean {
+    const head = document.querySelector('.page-head');
+    const nextHead = doc.querySelector('.page-head');
+    const oldVersions = document.getElementById('versions');
+    const nextVersions = doc.getElementById('versions');
+    if (!head || !nextHead || !oldVersions !== !nextVersions) return false;
+    keepOpen(head, nextHead);
+    const status = document.getElementById('live-status');
+    const adopted = document.adoptNode(nextHead);
+    if (status) adopted.querySelector('.title')?.appendChild(status);
+    head.replaceWith(adopted);
+    showTimes(adopted);
+    if (oldVersions && nextVersions) {
+      keepOpen(oldVersions, nextVersions);
+      // The section itself stays: its click handler is on it.
+      oldVersions.replaceChildren(...Array.from(nextVersions.childNodes).map(function (node) { return document.adoptNode(node); }));
+    }
+    return true;
+  }
+
+  /** A new rendering of the same recipients, taken in place: selection, tab, width, filters and scroll positions stay as they are. */
+  function take(next: ClientData, nextIndex: RecipientIndex, version: number): void {
+    const frameY = scrollOf(frame);
+    const textY = scrollOf(textFrame);
+    const frameBefore = frame.getAttribute('src');
+    const textBefore = textFrame.getAttribute('src');
+    const listY = list.scrollTop;
+    const seq = recipients.selected();
+    entries = next.entries;
+    pool = next.headerPool;
+    versions = next.versions ?? [];
+    index = nextIndex;
+    entryOf.clear();
+    entries.forEach(function (entry, i) { entryOf.set(entry.seq ?? i, i); });
+    warningsOf = new Map<number, string[]>(index.warnings);
+    shownVersion = version;
+    renderUrl = next.renderUrl ?? null;
+    recipients.refresh();
+    applyFilter();
+    list.scrollTop = listY;
+    if (seq >= 0) recipients.select(seq);
+    if (frame.getAttribute('src') !== frameBefore) scrollFrameOnLoad(frame, frameY);
+    if (textFrame.getAttribute('src') !== textBefore) scrollFrameOnLoad(textFrame, textY);
+  }
+
+  function connect(events: string, first: number): void {
+    let version = first;
     const status = el('p', 'live-status');
     status.id = 'live-status';
     status.setAttribute('aria-live', 'polite');
@@ -488,16 +570,77 @@ interface ViewState {
     const eyebrow = document.querySelector('.title');
     if (eyebrow) eyebrow.appendChild(status);
     const source = new EventSource(events);
-    source.addEventListener('state', function (event) {
-      const state = JSON.parse((event as MessageEvent<string>).data) as LiveState;
-      if (state.version !== version) {
-        saveState();
-        source.close();
-        location.reload();
-        return;
-      }
+    let pending: LiveState | null = null;
+    let fetching = false;
+
+    function reload(): void {
+      saveState();
+      source.close();
+      location.reload();
+    }
+    function show(state: LiveState): void {
+      status.setAttribute('data-version', String(version));
       status.textContent = 'Live: watching for saves (last checked ' + new Date(state.at).toLocaleTimeString() + ')';
       renderProblems(state);
+    }
+    function onState(state: LiveState): void {
+      if (state.version === version) {
+        show(state);
+        return;
+      }
+      // An older version: the server started again.
+      if (state.version < version) {
+        reload();
+        return;
+      }
+      pending = state;
+      if (!fetching) pull();
+    }
+    /** Fetch the new page and take it in place; a page whose recipients changed is loaded afresh. */
+    function pull(): void {
+      const state = pending;
+      if (!state) return;
+      pending = null;
+      fetching = true;
+      fetch(location.pathname, { cache: 'no-store' })
+        .then(function (res) {
+          if (!res.ok) throw new Error('HTTP ' + res.status);
+          return res.text();
+        })
+        .then(function (html) {
+          const doc = new DOMParser().parseFromString(html, 'text/html');
+          const next = JSON.parse(doc.getElementById('gallery-data')?.textContent ?? '') as ClientData;
+          if (!next.live || !next.index || !sameRecipients(next.index) || !swapHead(doc)) {
+            reload();
+            return;
+          }
+          version = next.live.version;
+          take(next, next.index, version);
+          fetching = false;
+          const later = pending;
+          pending = null;
+          if (later && later.version !== version) onState(later);
+          else show(later ?? state);
+        })
+        .catch(reload);
+    }
+
+    source.addEventListener('state', function (event) {
+      onState(JSON.parse((event as MessageEvent<string>).data) as LiveState);
+    });
+    // The message on screen, rendered again before the rest of the page: show it now.
+    source.addEventListener('messages', function (event) {
+      const early = JSON.parse((event as MessageEvent<string>).data) as LiveMessages;
+      const entry = entries[selected];
+      if (early.version <= version || !entry || !entry.files) return;
+      const files = entry.files;
+      [[frame, files.html], [textFrame, files.text]].forEach(function (pair) {
+        const target = pair[0] as HTMLIFrameElement;
+        const href = pair[1] as string;
+        if (early.files.indexOf(href) === -1 || !target.getAttribute('src')) return;
+        scrollFrameOnLoad(target, scrollOf(target));
+        target.setAttribute('src', href + '?v=' + early.version);
+      });
     });
     source.addEventListener('error', function () {
       status.textContent = 'Live: the preview server is not answering (stopped?); trying again\u2026';

@@ -21,8 +21,10 @@ interface RecipientList {
   shown(): number;
   first(): number | undefined;
   isShown(seq: number): boolean;
-  /** Draw the rows in view again (a recipient's row changed). */
+  /** The recipients' data changed (not their number or order): search it afresh and draw again. */
   refresh(): void;
+  /** Draw the rows in view again (a recipient's badge changed; the search text did not). */
+  redraw(): void;
 }
 
 /** Must match `.recipient` in gallery.css. */
@@ -207,7 +209,11 @@ function createRecipientList(options: RecipientListOptions): RecipientList {
     shown() { return visible.length; },
     first() { return visible.length > 0 ? visible[0] : undefined; },
     isShown(seq) { return placeOf(seq) !== -1; },
-    refresh() { draw(true); },
+    refresh() {
+      hay = null;
+      draw(true);
+    },
+    redraw() { draw(true); },
   };
   return api;
 }

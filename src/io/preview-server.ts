@@ -15,6 +15,13 @@ export interface PreviewServerOptions {
   current: () => { event: string; data: unknown };
   /** Answers made on request (a recipient rendered on demand); undefined: not such a path, serve files. */
   dynamic?: (pathname: string) => Promise<DynamicResponse | undefined>;
+  /**
+   * Files rendered but maybe not yet on disk, by path inside root ('/' separated): served
+   * before the disk's copy, so a page is told of a new rendering before its files are written.
+   */
+  memory?: (relative: string) => string | Buffer | undefined;
+  /** Told the path (inside root) of each file a page asks for: the watch renders what is on screen first. */
+  onRequest?: (relative: string) => void;
 }
 
 /** A reply made on request rather than read from a file. */
@@ -109,6 +116,13 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
       return;
     }
     if (relative.endsWith('/')) relative += 'index.html';
+    const key = path.posix.normalize(relative).replace(/^\/+/, '');
+    options.onRequest?.(key);
+    const held = options.memory?.(key);
+    if (held !== undefined) {
+      reply(res, req.method === 'HEAD', 200, TYPES[path.extname(key).toLowerCase()] ?? 'application/octet-stream', held);
+      return;
+    }
     const file = await inside(root, relative);
     if (!file) {
       send(res, 404, 'Not found in the preview.');

@@ -86,8 +86,9 @@ describe('the live gallery renders any recipient on demand, in Chromium', () => 
     const base = watch.url.replace(/\/$/, '');
     const stale = await fetch(`${base}/__bulletin/render/1/1200.json`);
     expect(stale.status).toBe(410);
-    const html = await page.evaluate(() => (document.getElementById('gallery-data')?.textContent ?? ''));
-    const current = (JSON.parse(html) as { renderUrl: string }).renderUrl;
+    // The rendering the page shows now (it takes new ones in place).
+    const version = await page.locator('#live-status').getAttribute('data-version');
+    const current = `/__bulletin/render/${version}/{seq}.{ext}`;
     expect((await fetch(`${base}${current.replace('{seq}', '99999').replace('{ext}', 'json')}`)).status).toBe(404);
     expect((await fetch(`${base}${current.replace('{seq}', '5').replace('{ext}', 'exe')}`)).status).toBe(404);
     const ok = await fetch(`${base}${current.replace('{seq}', '1200').replace('{ext}', 'json')}`);

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +105,43 @@ describe('the watch server in Chromium', () => {
     await edit('message.mjml', (t) => t.replace('{{contact_name}},</p>', '{{contact_name}}.</p>'));
     await expect.poll(() => page.frameLocator('#preview-frame').locator('body').innerText().catch(() => ''), { timeout: 15_000 }).toMatch(/Good morning [^,\n]+\./);
     await expect.poll(async () => Number(await (await messageFrame())?.evaluate('window.scrollY'))).toBeGreaterThanOrEqual(390);
+    await page.close();
+  });
+
+  /** Each message file's modification time, by name. */
+  async function messageTimes(): Promise<Map<string, number>> {
+    const dir = path.join(campaign, 'preview', 'messages');
+    const times = new Map<string, number>();
+    for (const name of await readdir(dir)) times.set(name, (await stat(path.join(dir, name))).mtimeMs);
+    return times;
+  }
+
+  it('takes a save in place, without reloading the page, and rewrites only the files of the messages that changed', async () => {
+    const page = await openGallery(13);
+    const welsh = page.locator('[data-testid=recipient]', { hasText: 'pennaeth@ysgol-bryn-hartmoor.example.org' });
+    await welsh.click();
+    await page.click('#tab-text');
+    await expect.poll(() => page.frameLocator('#text-frame').locator('body').innerText().catch(() => '')).toContain('Annwyl');
+    // A reload would lose this.
+    await page.evaluate(() => Object.assign(window, { keptAcrossSaves: 'the same page' }));
+    const versionBefore = Number(await page.locator('#live-status').getAttribute('data-version'));
+    const before = await messageTimes();
+
+    await edit('message.cy.mjml', (t) => t.replace('<p>Annwyl {{contact_name}},</p>', '<p>Bore da {{contact_name}},</p>'));
+    await expect.poll(() => page.frameLocator('#text-frame').locator('body').innerText().catch(() => ''), { timeout: 15_000 }).toContain('Bore da');
+    await expect.poll(() => page.locator('#live-status').getAttribute('data-version'), { timeout: 15_000 }).toBe(String(versionBefore + 1));
+    expect(await page.evaluate(() => (window as unknown as { keptAcrossSaves?: string }).keptAcrossSaves)).toBe('the same page');
+    expect(await page.locator('[aria-selected=true][data-testid=recipient] .r-email').textContent()).toBe('pennaeth@ysgol-bryn-hartmoor.example.org');
+    expect(await page.locator('#tab-text').getAttribute('aria-selected')).toBe('true');
+    expect(rounds.at(-1)).toMatchObject({ changed: ['message.cy.mjml'], rendered: true });
+    // The message on screen (its .html and .txt, and those earlier pages showed) went to the page before the rest of the round.
+    expect(rounds.at(-1)!.early).toBeGreaterThanOrEqual(2);
+
+    await watch.settled();
+    const after = await messageTimes();
+    const rewritten = [...after].filter(([name, time]) => before.get(name) !== time).map(([name]) => name).sort();
+    expect(rewritten).toEqual(['0008-pennaeth@ysgol-bryn-hartmoor.example.org.eml', '0008-pennaeth@ysgol-bryn-hartmoor.example.org.html', '0008-pennaeth@ysgol-bryn-hartmoor.example.org.txt']);
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     await page.close();
   });
 

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatLocation } from '../../src/core/diagnostics.js';
-import { planCampaign, type PlannedMessage } from '../../src/plan.js';
+import { planCampaign, type PlanResult, type PlannedMessage } from '../../src/plan.js';
 import { exampleCampaign, schoolRows } from '../helpers/cli.js';
 
 async function plan(recipients: string, settings: Record<string, unknown> = {}) {
@@ -75,6 +75,14 @@ describe('planCampaign', () => {
     expect(full.problems).toContain('recipients.csv:12: error: the subject for this row contains a line break, and a subject is a header');
     // Rendered: the first of each shape (English, Welsh, English with a note), the braces row, the huge one.
     expect(checked.shown).toEqual([true, false, false, false, false, false, true, true, true, false]);
+
+    // fullFirst (preview past preview.maxFiles): the first three in full, HTML and text; the rest
+    // as above, their text too. It finds what rendering every part of every message finds.
+    const parts: string[] = [];
+    const problems = (result: PlanResult) => result.diagnostics.map((d) => `${formatLocation(d)}: ${d.severity}: ${d.message}`);
+    const first = await planCampaign(campaign, { text: false, html: false, fullFirst: 3, onMessage: (m) => void parts.push(`${m.content.html !== '' ? 'h' : '-'}${m.content.text !== '' ? 't' : '-'}`) });
+    expect(problems(first)).toEqual(problems(await planCampaign(campaign)));
+    expect(parts).toEqual(['ht', 'ht', 'ht', '--', '--', '--', 'ht', 'ht', 'ht', '--']);
   });
 
   it('checks a subject written over two lines the same way with and without the HTML', async () => {

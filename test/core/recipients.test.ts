@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { cutPoints, detectDelimiter, parseRecipients, type RecipientRow } from '../../src/core/recipients.js';
+import { cutPoints, detectDelimiter, keptRecords, parseRecipients, type RecipientRow } from '../../src/core/recipients.js';
 import { seeded } from '../helpers/random.js';
 
 async function parse(text: string, extra: Partial<Parameters<typeof parseRecipients>[1]> = {}) {
@@ -198,3 +198,20 @@ function findsUnclosed(text: string, delimiter: string): boolean {
     return true;
   }
 }
+
+describe('keptRecords', () => {
+  it('gives the same rows and problems on every read as parsing the text does', async () => {
+    const text = 'email,name\r\nann@example.org,Ann\r\nann@example.org,"Ann\r\nagain"\r\nnot-an-address,Bob\r\n';
+    const options = { file: 'recipients.csv', emailColumn: 'email' };
+    const collect = async (input: Parameters<typeof parseRecipients>[0]) => {
+      const rows: RecipientRow[] = [];
+      const summary = await parseRecipients(input, options, (row) => void rows.push(row));
+      return { rows, summary };
+    };
+    const expected = await collect(text);
+    expect(expected.summary.diagnostics.length).toBeGreaterThan(0);
+    const read = keptRecords(text);
+    expect(await collect(read())).toEqual(expected);
+    expect(await collect(read())).toEqual(expected);
+  });
+});
