@@ -85,6 +85,8 @@ export interface PrepareOptions {
    * so that parsing runs beside the compile and the row checks (validate).
    */
   csvInWorker?: boolean;
+  /** Called once the CSV worker has started (V8 flags set at run time must be set after the last worker starts: see cli/heap.ts). */
+  onCsvWorkerStarted?: () => void;
   /** What `preview --watch` keeps between rounds: the recipients file and the compiled template, when their files did not change. */
   reuse?: CampaignReuse;
   /** Check accessibility and readability (validate, preview): one more MJML run per variant. */
@@ -107,6 +109,7 @@ export async function prepareCampaign(dir: string, options: PrepareOptions = {})
   if (!campaign) return { diagnostics: sortDiagnostics(diagnostics), configLoaded: config !== undefined };
   const { text } = campaign.recipients;
   const csv = options.csvInWorker && text.length >= WORKER_FROM_CHARS ? parseInWorker(cutRecipients(text)) : undefined;
+  if (csv) options.onCsvWorkerStarted?.();
   let compiled: Awaited<ReturnType<typeof compileTemplate>>;
   if (reuse?.template) {
     compiled = { template: reuse.template.template, diagnostics: [...reuse.template.diagnostics] };
