@@ -292,8 +292,9 @@ function skeletonOf(root: MimeNode, rootType: string, options: MailComposerOptio
       if (content) {
         const transferEncoding = child.getTransferEncoding();
         let slot: Slot;
-        if (content === options.text) slot = { kind: 'text', transferEncoding };
-        else if (content === options.html) slot = { kind: 'html', transferEncoding };
+        // by identity, each claimed once: the text and the HTML may be the same string
+        if (content === options.text && !slots.some((s) => s.kind === 'text')) slot = { kind: 'text', transferEncoding };
+        else if (content === options.html && !slots.some((s) => s.kind === 'html')) slot = { kind: 'html', transferEncoding };
         else {
           const index = (options.attachments ?? []).findIndex((a) => a.content === content);
           if (index === -1 || !Buffer.isBuffer(content)) return false;

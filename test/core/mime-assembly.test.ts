@@ -172,6 +172,15 @@ describe('MessageSkeletons', () => {
     expect(compiled()).toBeLessThan(20);
   });
 
+  it('keeps the text and the HTML apart when the first message of a shape has the same string for both', async () => {
+    const { skeletons } = counting();
+    const same = 'Same words in both parts.';
+    for (const [i, [t, h]] of [[same, same], ['The text part.', '<p>The HTML part.</p>']].entries()) {
+      const options = { ...base, to: `head${i}@example.org`, subject: 'Statement', messageId: `<same.${i}@example.org>`, text: t, html: h, baseBoundary: `a0a1c2d3e4f5a6b${i}` };
+      expect(skeletons.build(options)?.toString('latin1')).toBe((await new MailComposer(options).compile().build()).toString('latin1'));
+    }
+  });
+
   it('leaves a message with options it does not know to MailComposer', async () => {
     const { skeletons } = counting();
     const options = { ...base, to: 'b@example.org', text: 'x', html: '<p>x</p>', cc: 'c@example.org', messageId: '<cc.1@example.org>', baseBoundary: 'b0a1c2d3e4f5a6b7' };
