@@ -229,7 +229,9 @@ export class MessageSkeletons {
     for (const k in options) if (!KNOWN.has(k)) return undefined;
     const { text, html, attachments = [] } = options;
     if (typeof text !== 'string' || typeof html !== 'string' || typeof options.baseBoundary !== 'string' || !TOKEN.test(options.baseBoundary)) return undefined;
-    const parts = [this.textShape(text), this.textShape(html), String(options.textEncoding)];
+    // without a textEncoding, MimeNode picks Q or B from each text's characters: not covered by the shape
+    if (typeof options.textEncoding !== 'string') return undefined;
+    const parts = [this.textShape(text), this.textShape(html), options.textEncoding];
     for (const a of attachments) {
       if (!Buffer.isBuffer(a.content) || typeof a.filename !== 'string' || Object.keys(a).length !== 2) return undefined;
       let id = this.bufferIds.get(a.content);
