@@ -3,7 +3,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import type MailComposerType from 'nodemailer/lib/mail-composer';
 import { randomBytes } from 'node:crypto';
-import type { assembleMessage as AssembleMessage, MimeEncoders } from './core/mime-assembly.js';
+import type { MessageSkeletons } from './core/mime-assembly.js';
 import { error, formatLocation, sortDiagnostics, countBySeverity, warning, type Diagnostic } from './core/diagnostics.js';
 import { composeMessage, type AttachmentData, type MessageInput } from './core/message.js';
 import { parseSuppressionList } from './core/suppression.js';
@@ -90,6 +90,8 @@ export interface PrepareOptions {
    * so that parsing runs beside the compile and the row checks (validate).
    */
   csvInWorker?: boolean;
+  /** Called once the CSV worker has started (V8 flags set at run time must be set after the last worker starts: see cli/heap.ts). */
+  onCsvWorkerStarted?: () => void;
   /** What `preview --watch` keeps between rounds: the recipients file and the compiled template, when their files did not change. */
   reuse?: CampaignReuse;
   /** Check accessibility and readability (validate, preview): one more MJML run per variant. */
@@ -143,6 +145,7 @@ export async function prepareCampaign(dir: string, options: PrepareOptions = {})
   if (!campaign) return { diagnostics: sortDiagnostics(diagnostics), configLoaded: config !== undefined };
   const { text } = campaign.recipients;
   const csv = options.csvInWorker && text.length >= WORKER_FROM_CHARS ? parseInWorker(cutRecipients(text)) : undefined;
+  if (csv) options.onCsvWorkerStarted?.();
   let compiled: Awaited<ReturnType<typeof compileTemplate>>;
   if (reuse?.template) {
     compiled = { template: reuse.template.template, diagnostics: [...reuse.template.diagnostics] };
@@ -520,10 +523,10 @@ export async function buildMessageBytes(campaign: Campaign, message: PlannedMess
   };
   if (message.unsubscribeUrl) input.unsubscribeUrl = message.unsubscribeUrl;
   if (options.testTo) input.testTo = options.testTo;
-  const { MailComposer, assembleMessage, encoders } = await mimeBuilder();
+  const { MailComposer, skeletons } = await mimeBuilder();
   // nodemailer's own boundary token, 8 random bytes as hex, from a pool instead of a system call each
-  const root = new MailComposer({ ...composeMessage(input), baseBoundary: randomToken() }).compile();
-  return assembleMessage(root, encoders) ?? root.build();
+  const composed = { ...composeMessage(input), baseBoundary: randomToken() };
+  return skeletons.build(composed) ?? new MailComposer(composed).compile().build();
 }
 
 let randomPool = Buffer.alloc(0);
@@ -541,8 +544,7 @@ function randomToken(): string {
 
 interface MimeBuilder {
   MailComposer: typeof MailComposerType;
-  assembleMessage: typeof AssembleMessage;
-  encoders: MimeEncoders;
+  skeletons: MessageSkeletons;
 }
 
 let loadedBuilder: Promise<MimeBuilder> | undefined;
@@ -553,11 +555,19 @@ function mimeBuilder(): Promise<MimeBuilder> {
     import('nodemailer/lib/mail-composer/index.js'),
     import('nodemailer/lib/qp/index.js'),
     import('nodemailer/lib/base64/index.js'),
+    import('nodemailer/lib/mime-node/index.js'),
+    import('nodemailer/lib/mime-funcs/index.js'),
     import('./core/mime-assembly.js'),
-  ]).then(([composer, qp, base64, assembly]) => ({
+  ]).then(([composer, qp, base64, mimeNode, mimeFuncs, assembly]) => ({
     MailComposer: composer.default,
-    assembleMessage: assembly.assembleMessage,
-    encoders: { QpEncoder: qp.Encoder, Base64Encoder: base64.Encoder },
+    // one per process: its shapes are keyed by the attachments' Buffers, which are the campaign's
+    skeletons: new assembly.MessageSkeletons({
+      MailComposer: composer.default,
+      MimeNode: mimeNode.default,
+      isPlainText: mimeFuncs.isPlainText,
+      hasLongerLines: mimeFuncs.hasLongerLines,
+      encoders: { QpEncoder: qp.Encoder, Base64Encoder: base64.Encoder },
+    }),
   }));
   return loadedBuilder;
 }

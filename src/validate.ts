@@ -13,11 +13,13 @@ export interface ValidateResult {
 export interface ValidateOptions {
   /** Accessibility warnings become errors. */
   strict?: boolean;
+  /** Passed on to prepareCampaign (PrepareOptions). */
+  onCsvWorkerStarted?: () => void;
 }
 
 /** Everything `bulletin validate` checks: the plan without the apply. Nothing is written or sent. */
 export async function validateCampaign(dir: string, options: ValidateOptions = {}): Promise<ValidateResult> {
-  const plan = await planCampaign(dir, { text: false, html: false, csvInWorker: true, accessibility: true });
+  const plan = await planCampaign(dir, { text: false, html: false, csvInWorker: true, accessibility: true, ...(options.onCsvWorkerStarted ? { onCsvWorkerStarted: options.onCsvWorkerStarted } : {}) });
   if (options.strict) escalateAccessibility(plan.diagnostics);
   const ok = plan.configLoaded && countBySeverity(plan.diagnostics).errors === 0;
   return { ok, configLoaded: plan.configLoaded, recipients: plan.messages, diagnostics: plan.diagnostics };

@@ -19,6 +19,8 @@
  */
 import type { Transform } from 'node:stream';
 import type MimeNode from 'nodemailer/lib/mime-node';
+import type { MimeNodeHeaderValue } from 'nodemailer/lib/mime-node';
+import type { MailComposerOptions } from 'nodemailer/lib/mail-composer';
 import { encodeTextQp } from './quoted-printable.js';
 
 /** nodemailer's encoder classes (nodemailer/lib/qp, nodemailer/lib/base64), passed in so that nodemailer loads only when a message is built. */
@@ -48,8 +50,11 @@ export function assembleMessage(root: MimeNode, encoders: MimeEncoders): Buffer 
     if (error instanceof Unhandled) return undefined;
     throw error;
   }
-  const message = Buffer.concat(parts);
-  // LastNewline: the message ends with a line break
+  return withLastNewline(Buffer.concat(parts));
+}
+
+/** LastNewline: the message ends with a line break. */
+function withLastNewline(message: Buffer): Buffer {
   const last = message.length > 0 ? message[message.length - 1] : undefined;
   if (last === 0x0a) return message;
   return Buffer.concat([message, Buffer.from(last === 0x0d ? '\n' : '\r\n', 'latin1')]);
@@ -137,4 +142,177 @@ function runEncoder(encoder: Transform, content: Buffer): Buffer {
   });
   if (!done) throw new Error('a MIME encoder did not finish synchronously');
   return Buffer.concat(out);
+}
+
+/** The nodemailer pieces a skeleton needs, passed in for the same reason as MimeEncoders. */
+export interface SkeletonClasses {
+  MailComposer: new (options: MailComposerOptions) => { compile(): MimeNode };
+  MimeNode: new (contentType: string, options: object) => MimeNode;
+  isPlainText: (value: string) => boolean;
+  hasLongerLines: (value: string, lineLength: number) => boolean;
+  encoders: MimeEncoders;
+}
+
+/** What goes between the static pieces of a skeleton: a content of the message, encoded as its node says. */
+type Slot = { kind: 'text' | 'html'; transferEncoding: string | false } | { kind: 'attachment'; index: number; transferEncoding: string | false };
+
+/**
+ * Everything of a message below its root header block, for one shape of message: the child
+ * nodes' header blocks and the boundary lines as text (split where the boundary's random token
+ * goes), and slots for the contents.
+ */
+interface Skeleton {
+  rootType: string;
+  /** statics[i] comes before slots[i]; statics has one more entry than slots. Each static is split at the token. */
+  statics: string[][];
+  slots: Slot[];
+}
+
+/** The options keys bulletin's messages use; a message with any other is built the usual way. */
+const KNOWN = new Set(['from', 'to', 'replyTo', 'subject', 'date', 'messageId', 'text', 'html', 'headers', 'attachments', 'textEncoding', 'disableFileAccess', 'disableUrlAccess', 'xMailer', 'baseBoundary']);
+/** The root headers MailComposer's compile() sets, in its order (after the custom headers). */
+const ROOT_HEADERS: [string, keyof MailComposerOptions][] = [
+  ['from', 'from'],
+  ['to', 'to'],
+  ['reply-to', 'replyTo'],
+  ['subject', 'subject'],
+  ['message-id', 'messageId'],
+  ['date', 'date'],
+];
+const TOKEN = /^[0-9a-f]{16}$/;
+
+/**
+ * Builds messages from a skeleton per shape of message instead of a MailComposer tree each.
+ *
+ * Only the root header block differs from message to message beyond the contents: its
+ * headers are set on a root MimeNode of its own, in the order compile() sets them, and written
+ * by that node's `buildHeaders()`, so nodemailer still encodes and folds every header. Below the
+ * root, what MailComposer decides (the tree, each child's Content-Type, charset and transfer
+ * encoding) depends only on the shape: which attachments, and for the text and the HTML whether
+ * they are empty, plain (7bit, unless a line is over 76) or not, and non-ASCII. The first message
+ * of each shape is built by MailComposer (compile(), then `assembleMessage`), the skeleton is
+ * taken from its tree, and the skeleton's bytes for that message must equal MailComposer's, or
+ * that shape is always built by MailComposer. A campaign has a handful of shapes.
+ */
+export class MessageSkeletons {
+  private readonly shapes = new Map<string, Skeleton | null>();
+  private readonly bufferIds = new WeakMap<Buffer, number>();
+  private nextBufferId = 1;
+
+  constructor(private readonly classes: SkeletonClasses) {}
+
+  /** The message's bytes, or undefined when it must be built by MailComposer's own streams. */
+  build(options: MailComposerOptions): Buffer | undefined {
+    const key = this.shapeOf(options);
+    if (key === undefined) return this.reference(options);
+    const known = this.shapes.get(key);
+    if (known) return this.fromSkeleton(known, options);
+    if (known === null) return this.reference(options);
+    const root = new this.classes.MailComposer(options).compile();
+    const rootType = root.getHeader('Content-Type');
+    const reference = assembleMessage(root, this.classes.encoders);
+    if (!reference) return undefined;
+    const skeleton = typeof rootType === 'string' ? skeletonOf(root, rootType, options) : undefined;
+    // a campaign has a few shapes; a long-lived process (preview --watch) sees many campaigns
+    if (this.shapes.size >= 64) this.shapes.clear();
+    const ok = skeleton !== undefined && this.fromSkeleton(skeleton, options).equals(reference);
+    this.shapes.set(key, ok ? skeleton : null);
+    return reference;
+  }
+
+  private reference(options: MailComposerOptions): Buffer | undefined {
+    return assembleMessage(new this.classes.MailComposer(options).compile(), this.classes.encoders);
+  }
+
+  /** What decides the tree below the root, or undefined for a message outside what a skeleton covers. */
+  private shapeOf(options: MailComposerOptions): string | undefined {
+    for (const k in options) if (!KNOWN.has(k)) return undefined;
+    const { text, html, attachments = [] } = options;
+    if (typeof text !== 'string' || typeof html !== 'string' || typeof options.baseBoundary !== 'string' || !TOKEN.test(options.baseBoundary)) return undefined;
+    // without a textEncoding, MimeNode picks Q or B from each text's characters: not covered by the shape
+    if (typeof options.textEncoding !== 'string') return undefined;
+    const parts = [this.textShape(text), this.textShape(html), options.textEncoding];
+    for (const a of attachments) {
+      if (!Buffer.isBuffer(a.content) || typeof a.filename !== 'string' || Object.keys(a).length !== 2) return undefined;
+      let id = this.bufferIds.get(a.content);
+      if (id === undefined) {
+        id = this.nextBufferId++;
+        this.bufferIds.set(a.content, id);
+      }
+      parts.push(`${id}:${a.filename}`);
+    }
+    return parts.join('\0');
+  }
+
+  /** The facts about a text that MimeNode's setContent, getTransferEncoding and buildHeaders act on. */
+  private textShape(value: string): string {
+    if (value === '') return 'none';
+    const plain = this.classes.isPlainText(value);
+    return `${plain ? (this.classes.hasLongerLines(value, 76) ? 'long' : 'plain') : 'qp'}${/[\u0080-\uFFFF]/.test(value) ? 'u' : 'a'}`;
+  }
+
+  private fromSkeleton(skeleton: Skeleton, options: MailComposerOptions): Buffer {
+    const token = options.baseBoundary!;
+    const root = new this.classes.MimeNode(skeleton.rootType, {
+      baseBoundary: token,
+      textEncoding: options.textEncoding,
+      disableUrlAccess: options.disableUrlAccess,
+      disableFileAccess: options.disableFileAccess,
+    });
+    if (options.headers) root.addHeader(options.headers);
+    for (const [header, field] of ROOT_HEADERS) {
+      const value = options[field];
+      // the same values compile() passes to setHeader (an address object, a Date or a string)
+      if (value) root.setHeader(header, value as MimeNodeHeaderValue);
+    }
+    root.messageId();
+    const parts: Buffer[] = [Buffer.from(root.buildHeaders() + '\r\n\r\n', 'latin1')];
+    const { encoders } = this.classes;
+    skeleton.slots.forEach((slot, i) => {
+      parts.push(Buffer.from(skeleton.statics[i]!.join(token), 'latin1'));
+      if (slot.kind === 'attachment') parts.push(encodeShared(options.attachments![slot.index]!.content as Buffer, slot.transferEncoding, false, encoders));
+      else parts.push(encodeContent(Buffer.from(options[slot.kind] as string, 'utf8'), slot.transferEncoding, true, encoders));
+    });
+    parts.push(Buffer.from(skeleton.statics.at(-1)!.join(token), 'latin1'));
+    return withLastNewline(Buffer.concat(parts));
+  }
+}
+
+/** The skeleton of a compiled tree whose root header block has been written, or undefined if it has a part a skeleton cannot hold. */
+function skeletonOf(root: MimeNode, rootType: string, options: MailComposerOptions): Skeleton | undefined {
+  if (!root.multipart || root.content) return undefined;
+  const token = options.baseBoundary!;
+  const statics: string[] = [];
+  const slots: Slot[] = [];
+  let current = '';
+  const walkChildren = (node: MimeNode): boolean => {
+    for (const [i, child] of node.childNodes.entries()) {
+      current += `${i > 0 ? '\r\n' : ''}--${String(node.boundary)}\r\n`;
+      // buildHeaders() has run on every node (assembleMessage): calling it again gives the same block
+      current += child.buildHeaders() + '\r\n\r\n';
+      const content: unknown = child.content;
+      if (content) {
+        const transferEncoding = child.getTransferEncoding();
+        let slot: Slot;
+        // by identity, each claimed once: the text and the HTML may be the same string
+        if (content === options.text && !slots.some((s) => s.kind === 'text')) slot = { kind: 'text', transferEncoding };
+        else if (content === options.html && !slots.some((s) => s.kind === 'html')) slot = { kind: 'html', transferEncoding };
+        else {
+          const index = (options.attachments ?? []).findIndex((a) => a.content === content);
+          if (index === -1 || !Buffer.isBuffer(content)) return false;
+          slot = { kind: 'attachment', index, transferEncoding };
+        }
+        if (slot.kind !== 'attachment' && !isText(child)) return false;
+        statics.push(current);
+        slots.push(slot);
+        current = '';
+      }
+      if (child.multipart && !walkChildren(child)) return false;
+    }
+    current += `\r\n--${String(node.boundary)}--\r\n`;
+    return true;
+  };
+  if (!walkChildren(root)) return undefined;
+  statics.push(current);
+  return { rootType, statics: statics.map((s) => s.split(token)), slots };
 }

@@ -18,20 +18,28 @@ export const WORKER_FROM_CHARS = 1_000_000;
 const PARSED_AHEAD = 16;
 /** Pieces the main thread asks for before it needs them. */
 const ASKED_AHEAD = 2;
+/**
+ * Pieces handed to the worker and not yet read back. The worker gets its text a piece at a time
+ * rather than the whole file at its start: a clone of the whole file there (as two-byte strings
+ * if any row has a non-ASCII character: 26 MB for 100,000 rows) was most of its memory.
+ */
+const SENT_AHEAD = PARSED_AHEAD + ASKED_AHEAD + 2;
 
 // CommonJS evaluated in the worker: `workerData.csvParse` is csv-parse/sync's resolved path, and
-// `lineBreaks` is LINE_BREAKS (a RegExp survives the structured clone).
+// `lineBreaks` is LINE_BREAKS (a RegExp survives the structured clone). Messages in: {piece,
+// options} (in file order) and {ask: n}; out: one reply per piece, in order, when asked.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { parse } = require(workerData.csvParse);
-const { pieces, options, ahead, lineBreaks } = workerData;
+const { ahead, lineBreaks } = workerData;
+const pieces = [];
 const parsed = [];
-let next = 0, asked = 0, scheduled = false;
-function parseOne(i) {
+let asked = 0, scheduled = false, failed = false;
+function parseOne({ piece, options }) {
   try {
-    return { records: parse(pieces[i].replace(lineBreaks.pattern, lineBreaks.replacement), options[i]) };
+    return { records: parse(piece.replace(lineBreaks.pattern, lineBreaks.replacement), options) };
   } catch (e) {
-    next = pieces.length; // nothing after an error is read
+    failed = true; // nothing after an error is read
     return { failure: { code: e.code, message: e.message, lines: e.lines } };
   }
 }
@@ -40,14 +48,22 @@ function send() {
 }
 function work() {
   scheduled = false;
-  if (next < pieces.length && parsed.length < ahead) { parsed.push(parseOne(next++)); schedule(); }
+  if (pieces.length > 0 && parsed.length < ahead) {
+    const next = pieces.shift();
+    if (!failed) parsed.push(parseOne(next));
+    schedule();
+  }
   send();
 }
 function schedule() { // one piece per turn, so that requests are answered in between
   if (!scheduled) { scheduled = true; setImmediate(work); }
 }
-parentPort.on('message', (n) => { asked += n; send(); schedule(); });
-schedule();
+parentPort.on('message', (m) => {
+  if (m.ask) asked += m.ask;
+  else pieces.push(m);
+  send();
+  schedule();
+});
 `;
 
 interface Reply {
@@ -61,33 +77,33 @@ type CsvErrorArgs = ConstructorParameters<typeof CsvError>;
 export function parseInWorker({ pieces, ...layout }: CsvPieces): CsvRecords {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: {
-      csvParse: createRequire(import.meta.url).resolve('csv-parse/sync'),
-      pieces,
-      options: pieces.map((_, i) => csvOptions(layout.delimiter, i)),
-      ahead: PARSED_AHEAD,
-      lineBreaks: LINE_BREAKS,
-    },
+    workerData: { csvParse: createRequire(import.meta.url).resolve('csv-parse/sync'), ahead: PARSED_AHEAD, lineBreaks: LINE_BREAKS },
     // csv-parse's garbage is short-lived: a small young generation holds it as well as the default
     // 32 MB, and that space adds to validate's peak beside MJML's worker and the main thread
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
   const replies = repliesOf(worker);
+  let sent = 0;
+  const sendUpTo = (count: number): void => {
+    for (; sent < Math.min(count, pieces.length); sent++) worker.postMessage({ piece: pieces[sent], options: csvOptions(layout.delimiter, sent) });
+  };
+  sendUpTo(SENT_AHEAD);
   worker.unref(); // until its records are read: a command that stops early just exits (after repliesOf: adding listeners refs it)
-  return { ...layout, pieces: receive(worker, replies, pieces.length) };
+  return { ...layout, pieces: receive(worker, replies, pieces.length, sendUpTo) };
 }
 
-async function* receive(worker: Worker, replies: () => Promise<Reply>, count: number): AsyncGenerator<string[][]> {
+async function* receive(worker: Worker, replies: () => Promise<Reply>, count: number, sendUpTo: (count: number) => void): AsyncGenerator<string[][]> {
   worker.ref();
   try {
-    worker.postMessage(Math.min(count, ASKED_AHEAD));
+    worker.postMessage({ ask: Math.min(count, ASKED_AHEAD) });
     for (let i = 0; i < count; i++) {
       const { records, failure } = await replies();
       if (failure) {
         const error = new CsvError(failure.code as CsvErrorArgs[0], failure.message, {} as CsvErrorArgs[2]);
         throw Object.assign(error, { lines: failure.lines });
       }
-      if (i + ASKED_AHEAD < count) worker.postMessage(1);
+      sendUpTo(i + 1 + SENT_AHEAD);
+      if (i + ASKED_AHEAD < count) worker.postMessage({ ask: 1 });
       yield records ?? [];
     }
   } finally {

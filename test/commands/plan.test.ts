@@ -3,6 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatLocation } from '../../src/core/diagnostics.js';
 import { planCampaign, type PlanResult, type PlannedMessage } from '../../src/plan.js';
+import { validateCampaign } from '../../src/validate.js';
+import { WORKER_FROM_CHARS } from '../../src/io/csv-worker.js';
 import { exampleCampaign, schoolRows } from '../helpers/cli.js';
 
 async function plan(recipients: string, settings: Record<string, unknown> = {}) {
@@ -97,5 +99,25 @@ describe('planCampaign', () => {
       'recipients.csv:3: error: the subject for this row contains a line break, and a subject is a header',
     ]);
     expect(await problems(false)).toEqual(full);
+  });
+});
+
+describe('validateCampaign on a large recipients file', () => {
+  it('parses it in a worker, says when that worker has started, and finds what parsing here finds', async () => {
+    // over WORKER_FROM_CHARS, with a duplicate and a bad address far into the file
+    const rows = `${schoolRows(16_000)}not-an-address,Bad,School,Area,HS-1,en,\nhead5@school5.example.org,Again,School,Area,HS-2,en,\n`;
+    expect(rows.length).toBeGreaterThan(WORKER_FROM_CHARS);
+    const campaign = await exampleCampaign({ recipients: rows });
+    let started = 0;
+    const there = await validateCampaign(campaign, { onCsvWorkerStarted: () => void started++ });
+    expect(started).toBe(1);
+    const here = await planCampaign(campaign, { text: false, html: false, accessibility: true });
+    expect(there.recipients).toBe(16_000);
+    expect(there.diagnostics.map(formatLocation)).toEqual(here.diagnostics.map(formatLocation));
+    expect(there.diagnostics.some((d) => d.line === 16_002 && d.severity === 'error')).toBe(true);
+
+    let startedSmall = 0;
+    await validateCampaign(await exampleCampaign({ recipients: schoolRows(3) }), { onCsvWorkerStarted: () => void startedSmall++ });
+    expect(startedSmall).toBe(0);
   });
 });

@@ -4,7 +4,9 @@ import type { Options as MailOptions } from 'nodemailer/lib/mailer';
 import { Encoder as QpEncoder } from 'nodemailer/lib/qp/index.js';
 import { Encoder as Base64Encoder } from 'nodemailer/lib/base64/index.js';
 import { PassThrough } from 'node:stream';
-import { assembleMessage } from '../../src/core/mime-assembly.js';
+import MimeNode from 'nodemailer/lib/mime-node/index.js';
+import { hasLongerLines, isPlainText } from 'nodemailer/lib/mime-funcs/index.js';
+import { assembleMessage, MessageSkeletons } from '../../src/core/mime-assembly.js';
 import { encodeTextQp } from '../../src/core/quoted-printable.js';
 
 const encoders = { QpEncoder, Base64Encoder };
@@ -82,6 +84,117 @@ describe('assembleMessage', () => {
     expect(part(second)).toBe(part(first));
   });
 });
+
+describe('MessageSkeletons', () => {
+  /** A MailComposer that counts the trees it compiles: each is a message built the long way. */
+  function counting(): { skeletons: MessageSkeletons; compiled: () => number } {
+    let compiled = 0;
+    class Counted extends MailComposer {
+      override compile(): MimeNode {
+        compiled++;
+        return super.compile();
+      }
+    }
+    return { skeletons: new MessageSkeletons({ MailComposer: Counted, MimeNode, isPlainText, hasLongerLines, encoders }), compiled: () => compiled };
+  }
+
+  const base = {
+    from: 'Hartmoor Constabulary Community Liaison <community.liaison@hartmoor-police.example.org>',
+    replyTo: 'Tîm Cyswllt <liaison.team@example.org>',
+    date: new Date('2026-11-30T09:15:00Z'),
+    headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply', 'List-Unsubscribe': '<mailto:unsubscribe@example.org?subject=unsubscribe>', 'List-Id': 'Hartmoor <statements.hartmoor.example.org>' },
+    textEncoding: 'quoted-printable' as const,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+    xMailer: false as const,
+  };
+
+  it('writes the same bytes as MailComposer for every message, and compiles one tree per shape', async () => {
+    const { skeletons, compiled } = counting();
+    const next = random(7);
+    const leaflet = { filename: 'how-to-report.pdf', content: Buffer.from('%PDF-1.4 fictional\n'.repeat(200)) };
+    const welsh = { filename: 'Adroddiad — ffôn.txt', content: Buffer.from('cy\r\n') };
+    // what a text or HTML can be: empty, 7bit, ASCII with a long line, non-ASCII, control characters
+    const bodies = ['', 'Plain ASCII.\nShort lines.\n', `${'x'.repeat(90)}\n`, 'Siân and 李雷 🌍', 'tab\tand \u0000 nul'];
+    const attachmentLists = [[], [leaflet], [leaflet, welsh]];
+    let shapes = 0;
+    let singles = 0;
+    for (const t of bodies) {
+      for (const h of bodies) {
+        for (const attachments of attachmentLists) {
+          if (t === '' && h === '' && attachments.length === 0) continue;
+          // a message of one part is not multipart: it is always built by MailComposer
+          const single = (t === '' ? 0 : 1) + (h === '' ? 0 : 1) + attachments.length === 1;
+          if (single) singles++;
+          else shapes++;
+          // several recipients of this shape: different names, subjects, per-recipient words in the texts, tokens
+          for (let i = 0; i < 4; i++) {
+            const word = text(next, 3 + Math.floor(next() * 40)).replace(/[\r\n\0]/g, '');
+            const options = {
+              ...base,
+              to: i % 2 ? { name: word, address: `head${i}@school${i}.example.net` } : `head${i}@example.org`,
+              subject: i === 3 ? `Statement ${word}`.slice(0, 200) : 'Statement following the national vote',
+              messageId: `<run.${i}@hartmoor-police.example.org>`,
+              text: t === '' ? '' : `${t}${i}`,
+              html: h === '' ? '' : `${h}${i}`,
+              attachments: attachments.map((a) => ({ ...a })),
+              baseBoundary: (0x1000000000000000n + BigInt((shapes + singles) * 10 + i)).toString(16),
+            };
+            const theirs = await new MailComposer(options).compile().build();
+            expect(skeletons.build(options)?.toString('latin1')).toBe(theirs.toString('latin1'));
+          }
+        }
+      }
+    }
+    // a shape's first message builds its skeleton; the other three reuse it
+    expect(compiled()).toBe(shapes + 4 * singles);
+  });
+
+  it('builds generated messages of one campaign, many recipients, as MailComposer does, with a handful of trees', async () => {
+    const { skeletons, compiled } = counting();
+    const next = random(31);
+    const attachments = [{ filename: 'how-to-report.txt', content: Buffer.from('How to report.\n'.repeat(300)) }];
+    for (let i = 0; i < 150; i++) {
+      const name = text(next, Math.floor(next() * 60)).replace(/[\r\n\0]/g, '');
+      const options = {
+        ...base,
+        to: { name, address: `head${i}@example.net` },
+        subject: text(next, 5 + Math.floor(next() * 100)),
+        messageId: `<run.${i}@hartmoor-police.example.org>`,
+        text: `Dear ${name},\n${text(next, Math.floor(next() * 3000))}`,
+        html: `<p>Dear ${name},</p>\n${text(next, Math.floor(next() * 6000))}`,
+        attachments,
+        baseBoundary: randomToken(next),
+      };
+      const theirs = await new MailComposer(options).compile().build();
+      expect(skeletons.build(options)?.toString('latin1')).toBe(theirs.toString('latin1'));
+    }
+    expect(compiled()).toBeLessThan(20);
+  });
+
+  it('keeps the text and the HTML apart when the first message of a shape has the same string for both', async () => {
+    const { skeletons } = counting();
+    const same = 'Same words in both parts.';
+    for (const [i, [t, h]] of [[same, same], ['The text part.', '<p>The HTML part.</p>']].entries()) {
+      const options = { ...base, to: `head${i}@example.org`, subject: 'Statement', messageId: `<same.${i}@example.org>`, text: t, html: h, baseBoundary: `a0a1c2d3e4f5a6b${i}` };
+      expect(skeletons.build(options)?.toString('latin1')).toBe((await new MailComposer(options).compile().build()).toString('latin1'));
+    }
+  });
+
+  it('leaves a message with options it does not know to MailComposer', async () => {
+    const { skeletons } = counting();
+    const options = { ...base, to: 'b@example.org', text: 'x', html: '<p>x</p>', cc: 'c@example.org', messageId: '<cc.1@example.org>', baseBoundary: 'b0a1c2d3e4f5a6b7' };
+    const ours = skeletons.build(options);
+    expect(ours?.toString('latin1')).toBe((await new MailComposer(options).compile().build()).toString('latin1'));
+    expect(ours?.toString('latin1')).toContain('Cc: c@example.org');
+  });
+});
+
+function randomToken(next: () => number): string {
+  let out = '';
+  for (let i = 0; i < 16; i++) out += '0123456789abcdef'[Math.floor(next() * 16)];
+  return out;
+}
 
 describe('encodeTextQp', () => {
   /** nodemailer's encoder on a text part, fed as MimeNode feeds it: one chunk, then the flush. */
