@@ -57,6 +57,12 @@ export interface PlanOptions {
    * other messages then have html ''. For validate and send's checking pass (default true).
    */
   html?: boolean;
+  /**
+   * The first this many messages are rendered in full (HTML and text) whatever html and text
+   * say: preview writes files for the first preview.maxFiles only and checks the rest the cheap
+   * way, as validate does. The others then have html and text '' except where a check reads them.
+   */
+  fullFirst?: number;
   /** Called for each message in file order; the plan never holds them all. */
   onMessage?: (message: PlannedMessage) => void | Promise<void>;
   onSuppressed?: (row: SuppressedRow) => void | Promise<void>;
@@ -162,7 +168,7 @@ export async function planMessages(prepared: PreparedCampaign, options: PlanOpti
     checkListSize(campaign, result);
     return finish(result);
   }
-  const renderer = new RowRenderer(campaign, template, diagnostics, { html: options.html ?? true, text: options.text ?? true });
+  const renderer = new RowRenderer(campaign, template, diagnostics, { html: options.html ?? true, text: options.text ?? true, ...(options.fullFirst !== undefined ? { fullFirst: options.fullFirst } : {}) });
   const summary = await forEachRecipient(campaign, diagnostics, async (row) => {
     if (suppressed.has(row.key)) {
       const s = { line: row.line, email: row.email, key: row.key };
@@ -251,12 +257,13 @@ class RowRenderer {
   private readonly blockVariables: string[];
   private readonly variables: VariableUse[];
   private readonly valueNames: string[];
+  private rendered = 0;
 
   constructor(
     private readonly campaign: Campaign,
     private readonly template: CompiledTemplate,
     private readonly diagnostics: Diagnostic[],
-    private readonly parts: { html: boolean; text: boolean },
+    private readonly parts: { html: boolean; text: boolean; fullFirst?: number },
   ) {
     // Name the main message's line before a variant's or a partial's.
     this.variables = [...template.variables].sort((a, b) => Number(a.file !== campaign.template.path) - Number(b.file !== campaign.template.path));
@@ -280,11 +287,14 @@ class RowRenderer {
     const language = this.languageFor(row);
     const variant = language === config.language ? undefined : language;
     const shape = this.shapeToCheck(row, data, language);
-    const html = this.parts.html || shape !== undefined || !((this.template.htmlSizeBound(data, variant) ?? Infinity) <= GMAIL_CLIP_BYTES);
+    const full = this.parts.fullFirst !== undefined && this.rendered < this.parts.fullFirst;
+    // With fullFirst the text is skipped only where no check reads it (as the HTML is).
+    const text = full || this.parts.text || (this.parts.fullFirst !== undefined && shape !== undefined);
+    const html = full || this.parts.html || shape !== undefined || !((this.template.htmlSizeBound(data, variant) ?? Infinity) <= GMAIL_CLIP_BYTES);
     // Only a value with a line break can break the subject (the template renders it regardless
     // when the subject as written spans lines).
     const subject = html || hasLineBreak(data);
-    const content = this.template.render(data, variant, { html, text: this.parts.text, subject });
+    const content = this.template.render(data, variant, { html, text, subject });
     if (content.subjectLineBreak) {
       this.diagnostics.push(
         error(this.campaign.recipients.path, row.line, 'the subject for this row contains a line break, and a subject is a header', 'remove the line break from the values the subject uses'),
@@ -295,6 +305,7 @@ class RowRenderer {
       this.checkedShapes.add(shape);
       this.checkAccessibility(data, variant, language);
     }
+    this.rendered++;
     const warnings = shape !== undefined ? checkRenderedMessage(content) : checkSize(content);
     for (const w of warnings) pushLine(this.outputWarnings, w, row.line);
     const message: PlannedMessage = { row, language, data, content, warnings, attachments: await this.attachmentsFor(row) };

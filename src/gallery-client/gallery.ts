@@ -22,7 +22,10 @@ interface ClientData {
   headerPool: Array<[string, string]>;
   entries: ClientEntry[];
   versions?: VersionSummary[];
-  index?: RecipientIndex | null;
+  /** The first recipients' index (core/gallery-index.ts); the rest, if any, is in #gallery-index. */
+  index?: PageIndex | null;
+  /** Recipients in the whole index. */
+  recipients?: number;
   /** A live gallery's URL for any recipient's files: `{seq}` and `{ext}` filled in. */
   renderUrl?: string | null;
 }
@@ -77,8 +80,9 @@ interface ViewState {
   const tabs = Array.from(document.querySelectorAll<HTMLElement>('[role="tab"]'));
   const stages = [$('panel-html'), $('panel-text')];
   const versions = data.versions ?? [];
-  // Every recipient (written or not) by seq; a page without an index lists its entries.
-  const index: RecipientIndex = data.index ?? {
+  // Every recipient (written or not) by seq; a page without an index lists its entries. A long
+  // list's index arrives in two parts: the first rows now, every row once the page has loaded.
+  let index: RecipientIndex = data.index ? unpackIndex(data.index) : {
     email: entries.map(function (e) { return e.email; }),
     name: entries.map(function (e) { return e.name ?? ''; }),
     line: entries.map(function (e) { return e.line; }),
@@ -87,9 +91,12 @@ interface ViewState {
     values: [],
     warnings: entries.map(function (e, i): [number, string[]] { return [i, e.warnings]; }).filter(function (w) { return w[1].length > 0; }),
   };
+  const total = data.recipients ?? index.email.length;
+  let loaded = index.email.length;
+  let filterPending = false;
   const entryOf = new Map<number, number>();
   entries.forEach(function (entry, i) { entryOf.set(entry.seq ?? i, i); });
-  const warningsOf = new Map<number, string[]>(index.warnings);
+  let warningsOf = new Map<number, string[]>(index.warnings);
   let versionFilter = 0;
   let selected = -1;
   let activeTab: Tab = 'html';
@@ -118,8 +125,14 @@ interface ViewState {
 
   const recipients = createRecipientList({
     list: list,
-    count: index.email.length,
+    count: total,
     renderRow: function (seq, li) {
+      if (seq >= loaded) {
+        li.setAttribute('aria-busy', 'true');
+        li.appendChild(el('span', 'r-top', '\u2026'));
+        li.appendChild(el('span', 'r-sub', 'loading'));
+        return;
+      }
       const name = valueAt(index.name, seq);
       const email = index.email[seq] ?? '';
       const warnings = warningsOf.get(seq) ?? [];
@@ -155,11 +168,16 @@ interface ViewState {
 
   function applyFilter(): void {
     const warningsOnly = onlyWarnings.checked;
+    if (loaded < total && (warningsOnly || versionFilter > 0 || search.value.trim() !== '')) {
+      // Searched before every recipient is read: the search runs once they are.
+      filterPending = true;
+      $('shown-count').textContent = 'Reading all ' + num(total) + ' recipients\u2026';
+      return;
+    }
     const keep = warningsOnly || versionFilter > 0
       ? function (seq: number): boolean { return (!warningsOnly || warningsOf.has(seq)) && (versionFilter === 0 || index.version[seq] === versionFilter); }
       : null;
     const shown = recipients.filter(search.value, keep);
-    const total = index.email.length;
     $('shown-count').textContent = num(shown) + ' of ' + num(total) + ' shown' + (versionFilter > 0 ? ' (version ' + versionFilter + ')' : '');
     $('no-match').hidden = shown > 0 || total === 0;
     $('version-filter').hidden = versionFilter === 0;
@@ -169,6 +187,7 @@ interface ViewState {
   /** Show a recipient: their own files, else their version's example beside their values. */
   function showRecipient(seq: number): void {
     const own = entryOf.get(seq);
+    if (own === undefined && seq >= loaded) return;
     const panel = $('own-values');
     if (own !== undefined) {
       panel.hidden = true;
@@ -459,9 +478,11 @@ interface ViewState {
     onlyWarnings.checked = restore.onlyWarnings;
   }
   applyFilter();
-  if (index.email.length > 0) {
+
+  /** The recipient shown before a live reload, once every recipient is read. */
+  function restoreView(restore: ViewState): void {
     let start = 0;
-    if (restore && restore.email !== null) {
+    if (restore.email !== null) {
       // The recipient shown before the reload, looked up among every recipient (not only the written).
       const key = restore.email.toLowerCase();
       let found = -1;
@@ -473,12 +494,37 @@ interface ViewState {
       scrollFrameOnLoad(textFrame, restore.textScroll);
     }
     recipients.select(start);
-    if (restore) {
-      showTab(restore.tab, false);
-      setWidth(restore.width);
-      list.scrollTop = restore.listScroll;
-      window.scrollTo(0, restore.pageScroll);
+    showTab(restore.tab, false);
+    setWidth(restore.width);
+    list.scrollTop = restore.listScroll;
+    window.scrollTo(0, restore.pageScroll);
+  }
+
+  /** Every recipient's index, from the block after this script (read once the page is parsed). */
+  function readWholeIndex(): void {
+    const node = document.getElementById('gallery-index');
+    if (node) {
+      index = unpackIndex(JSON.parse(node.textContent ?? '') as PageIndex);
+      node.remove(); // its text is megabytes, and read
     }
+    loaded = total;
+    warningsOf = new Map<number, string[]>(index.warnings);
+    recipients.refresh();
+    if (filterPending) {
+      filterPending = false;
+      applyFilter();
+    }
+    whenRead();
+  }
+
+  function whenRead(): void {
+    if (restore && total > 0) restoreView(restore);
+    recipients.prepareSearch();
+    document.documentElement.setAttribute('data-index', 'read');
+  }
+
+  if (total > 0) {
+    if (!restore) recipients.select(0);
   } else {
     $('selected-subject').textContent = 'No recipients to preview';
     $('selected-to').textContent = 'The recipient list is empty, or every row was suppressed.';
@@ -487,5 +533,8 @@ interface ViewState {
     $('key-hint').hidden = true;
     stages.forEach(function (stage) { stage.hidden = true; });
   }
+  if (loaded >= total) whenRead();
+  else if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', readWholeIndex);
+  else readWholeIndex();
   if (live) connect(live.events, live.version);
 })();

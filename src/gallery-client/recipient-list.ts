@@ -21,6 +21,10 @@ interface RecipientList {
   shown(): number;
   first(): number | undefined;
   isShown(seq: number): boolean;
+  /** The recipients' data changed (the whole index arrived): search text is built again, the rows drawn again. */
+  refresh(): void;
+  /** Build the search text soon, in the background, so the first search is quick too. */
+  prepareSearch(): void;
 }
 
 /** Must match `.recipient` in gallery.css. */
@@ -160,8 +164,6 @@ function createRecipientList(options: RecipientListOptions): RecipientList {
     else if (top + ROW_HEIGHT > list.scrollTop + view) list.scrollTop = top + ROW_HEIGHT - view;
   }
 
-  // Build the search index once the first rows are painted, so the first search is quick too.
-  setTimeout(function () { if (hay === null) buildHaystack(); }, 300);
   list.addEventListener('scroll', schedule);
   window.addEventListener('resize', schedule);
   list.addEventListener('click', function (event) {
@@ -205,6 +207,14 @@ function createRecipientList(options: RecipientListOptions): RecipientList {
     shown() { return visible.length; },
     first() { return visible.length > 0 ? visible[0] : undefined; },
     isShown(seq) { return placeOf(seq) !== -1; },
+    refresh() {
+      hay = null;
+      draw(true);
+    },
+    prepareSearch() {
+      // Once the rows on screen are painted.
+      setTimeout(function () { if (hay === null) buildHaystack(); }, 300);
+    },
   };
   return api;
 }
