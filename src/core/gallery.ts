@@ -77,6 +77,9 @@ export function renderGalleryHtml(data: GalleryData): string {
  * last, after the page script, so the browser draws the first rows before it has read it all.
  */
 export function* galleryHtmlChunks(data: GalleryData): Generator<string> {
+  const client = clientData(data);
+  const index = data.index;
+  const long = index !== undefined && index.email.length > INDEX_HEAD;
   const scriptHash = createHash('sha256').update(CLIENT_SCRIPT).digest('base64');
   // Defence in depth: even if a value escaped its context, no other script could run and
   // the page could not reach the network. Frames may load the local preview files only.
@@ -171,14 +174,14 @@ ${renderVersions(data.versions ?? [], data.index, data.counts.recipients)}
     </section>
   </main>
 </div>
-<script type="application/json" id="gallery-data">${jsonForScript(clientData(data))}</script>
+<script type="application/json" id="gallery-data">${jsonForScript(long ? headOf(client) : client)}</script>
 <script>${CLIENT_SCRIPT}</script>
 `;
-  const index = data.index;
-  if (index && index.email.length > INDEX_HEAD) {
-    yield '<script type="application/json" id="gallery-index">';
+  if (long) {
+    // Every entry and every recipient's index: { entries, headerPool, index } (see ClientData).
+    yield `<script type="application/json" id="gallery-index">{"entries":${jsonForScript(client.entries)},"headerPool":${jsonForScript(client.headerPool)},"index":`;
     for (const piece of pageIndexJson(pageIndex(index))) yield escapeForScript(piece);
-    yield '</script>\n';
+    yield '}</script>\n';
   }
   yield '</body>\n</html>\n';
 }
@@ -201,9 +204,27 @@ interface ClientData {
   versions: Array<{ number: number; count: number; language: string; example: number }>;
   /** The first INDEX_HEAD recipients' index (every recipient's when there are no more). */
   index: PageIndex | null;
-  /** Recipients in the whole index: those past `index` are in the `gallery-index` block. */
+  /**
+   * Recipients in the whole index. When there are more than `index` holds, the page's
+   * `gallery-index` block, after its script, holds {entries, headerPool, index} for all of them
+   * (this block then has the first HEAD_ENTRIES entries only).
+   */
   recipients: number;
   renderUrl: string | null;
+}
+
+/** Entries in a long list's first block: the first screen's, and the recipient shown first. */
+export const HEAD_ENTRIES = 50;
+
+/**
+ * A long list's first block: the first HEAD_ENTRIES entries and the headers they use (the pool
+ * is numbered in entry order, so a prefix), and the first INDEX_HEAD recipients' index. The
+ * `gallery-index` block after the page script holds every entry, header and recipient.
+ */
+function headOf(client: ClientData): ClientData {
+  const entries = client.entries.slice(0, HEAD_ENTRIES);
+  const pooled = Math.max(-1, ...entries.flatMap((e) => e.headers)) + 1;
+  return { ...client, entries, headerPool: client.headerPool.slice(0, pooled) };
 }
 
 function clientData(data: GalleryData): ClientData {

@@ -70,8 +70,8 @@ interface ViewState {
   }
 
   const data = JSON.parse($('gallery-data').textContent ?? '') as ClientData;
-  const entries = data.entries;
-  const pool = data.headerPool;
+  let entries = data.entries;
+  let pool = data.headerPool;
   const list = $<HTMLUListElement>('recipient-list');
   const search = $<HTMLInputElement>('search');
   const onlyWarnings = $<HTMLInputElement>('only-warnings');
@@ -187,7 +187,8 @@ interface ViewState {
   /** Show a recipient: their own files, else their version's example beside their values. */
   function showRecipient(seq: number): void {
     const own = entryOf.get(seq);
-    if (own === undefined && seq >= loaded) return;
+    // Until every entry is read, a recipient without one may yet have one.
+    if (own === undefined && loaded < total) return;
     const panel = $('own-values');
     if (own !== undefined) {
       panel.hidden = true;
@@ -504,8 +505,14 @@ interface ViewState {
   function readWholeIndex(): void {
     const node = document.getElementById('gallery-index');
     if (node) {
-      index = unpackIndex(JSON.parse(node.textContent ?? '') as PageIndex);
+      const rest = JSON.parse(node.textContent ?? '') as { entries: ClientEntry[]; headerPool: Array<[string, string]>; index: PageIndex };
       node.remove(); // its text is megabytes, and read
+      // The first block's entries and headers are the start of these: `selected` stays right.
+      entries = rest.entries;
+      pool = rest.headerPool;
+      entryOf.clear();
+      entries.forEach(function (entry, i) { entryOf.set(entry.seq ?? i, i); });
+      index = unpackIndex(rest.index);
     }
     loaded = total;
     warningsOf = new Map<number, string[]>(index.warnings);

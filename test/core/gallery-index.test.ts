@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { galleryHtmlChunks, renderGalleryHtml, type GalleryData } from '../../src/core/gallery.js';
+import { galleryHtmlChunks, HEAD_ENTRIES, renderGalleryHtml, type GalleryData, type GalleryEntry } from '../../src/core/gallery.js';
 import { CHAR_BASE, INDEX_HEAD, packNumbers, pageIndex, pageIndexJson, type PageColumn, type PageIndex, type PageNumbers } from '../../src/core/gallery-index.js';
 import { ColumnPacker, valueAt, type GalleryIndex } from '../../src/core/gallery-versions.js';
 
@@ -39,25 +39,49 @@ function index(n: number): GalleryIndex {
   return out;
 }
 
-function blocks(html: string): { data: { index: PageIndex | null; recipients: number }; index?: PageIndex; scriptAt: number; indexAt: number } {
+interface Block {
+  index: PageIndex | null;
+  recipients: number;
+  entries: Array<{ email: string; headers: number[] }>;
+  headerPool: Array<[string, string]>;
+}
+
+function blocks(html: string): { data: Block; rest?: Block; index?: PageIndex; scriptAt: number; indexAt: number } {
   const data = /<script type="application\/json" id="gallery-data">([\s\S]*?)<\/script>/.exec(html);
   const whole = /<script type="application\/json" id="gallery-index">([\s\S]*?)<\/script>/.exec(html);
+  const rest = whole ? (JSON.parse(whole[1]!) as Block) : undefined;
   return {
-    data: JSON.parse(data![1]!) as { index: PageIndex | null; recipients: number },
-    ...(whole ? { index: JSON.parse(whole[1]!) as PageIndex } : {}),
+    data: JSON.parse(data![1]!) as Block,
+    ...(rest ? { rest, index: rest.index! } : {}),
     scriptAt: html.indexOf('<script>'),
     indexAt: whole?.index ?? -1,
   };
 }
 
-function page(n: number): GalleryData {
+/** Written entries: each has its own To and Message-ID, and shares From. */
+function entries(n: number): GalleryEntry[] {
+  return Array.from({ length: n }, (_, i) => ({
+    email: `head${i}@school${i}.example.org`,
+    line: i + 2,
+    subject: 'A message to headteachers',
+    headers: [
+      ['From', 'Hartmoor Community Safety <community@example.org>'],
+      ['To', `head${i}@school${i}.example.org`],
+      ['Message-ID', `<${i}@preview.example.org>`],
+    ],
+    warnings: [],
+    seq: i,
+  }));
+}
+
+function page(n: number, written = 0): GalleryData {
   return {
     campaign: 'Statement to headteachers',
     generatedAt: '2026-12-02T10:00:00.000Z',
     counts: { recipients: n, written: 0, warnings: 0, errors: 0, suppressed: 0 },
     diagnostics: [],
     approval: { state: 'none', command: 'bulletin approve --by "Your Name"' },
-    entries: [],
+    entries: entries(written),
     index: index(n),
   };
 }
@@ -109,9 +133,17 @@ describe('the page index of every recipient', () => {
 
 describe('the gallery page of a long list', () => {
   it('carries the first rows in its data block and every recipient in a block after the page script', () => {
-    const html = renderGalleryHtml(page(1_000));
-    const { data, index: whole, scriptAt, indexAt } = blocks(html);
+    const html = renderGalleryHtml(page(1_000, 300));
+    const { data, rest, index: whole, scriptAt, indexAt } = blocks(html);
     expect(data.recipients).toBe(1_000);
+    // The first screen's entries, with the headers they use; every entry comes after.
+    expect(data.entries).toHaveLength(HEAD_ENTRIES);
+    expect(data.headerPool).toHaveLength(1 + 2 * HEAD_ENTRIES);
+    expect(rest?.entries).toHaveLength(300);
+    expect(rest?.headerPool).toHaveLength(1 + 2 * 300);
+    expect(rest?.headerPool.slice(0, data.headerPool.length)).toEqual(data.headerPool);
+    const last = rest!.entries[299]!;
+    expect(last.headers.map((h) => rest!.headerPool[h]![1])).toContain('<299@preview.example.org>');
     expect(data.index?.count).toBe(INDEX_HEAD);
     expect(whole?.count).toBe(1_000);
     expect(whole?.email[999]).toBe('head999@school999.example.org');
@@ -123,8 +155,9 @@ describe('the gallery page of a long list', () => {
   });
 
   it('has no second block when the list fits in the first', () => {
-    const { data, index: whole } = blocks(renderGalleryHtml(page(INDEX_HEAD)));
+    const { data, index: whole } = blocks(renderGalleryHtml(page(INDEX_HEAD, 120)));
     expect(data.index?.count).toBe(INDEX_HEAD);
+    expect(data.entries).toHaveLength(120);
     expect(whole).toBeUndefined();
   });
 
