@@ -33,16 +33,16 @@ export async function run({ quick }) {
     const files = (await readdir(join(dir, 'preview', 'messages'))).length / 3;
     const label = `${rows.toLocaleString('en-GB')} rows`;
     const out = [
-      result(`preview ${label}: wall time`, round(m.ms), 'ms', { op: '<', value: quick ? 2000 : 10_000 }, `every message rendered and checked, ${report.versions.length} versions, files for ${files} recipients (${report.written} written), index.html ${round(pageMb, 1)} MB`),
+      result(`preview ${label}: wall time`, round(m.ms), 'ms', { op: '<', value: quick ? 2000 : 10_000 }, `CPU ${round(m.cpuMs / 1000, 1)} s; every message rendered and checked, ${report.versions.length} versions, files for ${files} recipients (${report.written} written), index.html ${round(pageMb, 1)} MB`),
       result(`preview ${label}: peak RSS`, round(m.peakMb, 1), 'MB', { op: '<', value: 200 }, 'whole CLI process, its worker threads included'),
     ];
-    out.push(...(await inChromium(index, rows, label)));
+    out.push(...(await inChromium(index, rows, label, pageMb)));
     return out;
   });
 }
 
 /** First rows on screen and search times, in the gallery the preview wrote. */
-async function inChromium(index, rows, label) {
+async function inChromium(index, rows, label, pageMb) {
   if (!existsSync(CHROMIUM)) {
     const why = `no ${CHROMIUM}: apt-get install chromium`;
     return [pending(`gallery ${label}: first rows on screen`, 'ms', { op: '<', value: 2000 }, why), pending(`gallery ${label}: a search`, 'ms', { op: '<', value: 150 }, why)];
@@ -55,12 +55,31 @@ async function inChromium(index, rows, label) {
     page.on('request', (r) => {
       if (!r.url().startsWith('file:')) outside.push(r.url());
     });
+    // In the page, from navigation start: when the first list row is in the document, and the
+    // next frame after it (the rows painted). Playwright itself sees them later: its calls wait
+    // behind the parser, which goes on reading the index of every recipient after the script.
+    await page.addInitScript(() => {
+      const seen = { rows: 0, painted: 0 };
+      window.__benchFirstRows = seen;
+      const observer = new MutationObserver(() => {
+        if (seen.rows || !document.querySelector('[data-testid=recipient]')) return;
+        seen.rows = performance.now();
+        observer.disconnect();
+        requestAnimationFrame(() => requestAnimationFrame(() => (seen.painted = performance.now())));
+      });
+      observer.observe(document, { subtree: true, childList: true });
+    });
     const started = Date.now();
     await page.goto(pathToFileURL(index).href, { waitUntil: 'commit' });
     await page.waitForSelector('[data-testid=recipient]');
     // Two frames after the rows exist: they have been painted.
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
-    const firstRows = Date.now() - started;
+    const seenByPlaywright = Date.now() - started;
+    await page.waitForFunction(() => window.__benchFirstRows.painted > 0);
+    const firstRows = Math.round(await page.evaluate(() => window.__benchFirstRows.painted));
+    // The index of every recipient follows the page script in the page: searched once it is read.
+    await page.waitForSelector('html[data-index=read]', { state: 'attached', timeout: 60_000 });
+    const allRead = Date.now() - started;
     const shown = await page.locator('#shown-count').innerText();
     const times = [];
     for (const query of SEARCHES) {
@@ -79,7 +98,8 @@ async function inChromium(index, rows, label) {
     const domRows = await page.evaluate(() => document.querySelectorAll('#recipient-list li').length);
     if (outside.length > 0) throw new Error(`the gallery made requests outside its folder: ${outside.join(', ')}`);
     return [
-      result(`gallery ${label}: first rows on screen`, firstRows, 'ms', { op: '<', value: 2000 }, `navigation to rows painted; "${shown}"; ${domRows} list rows in the DOM`),
+      result(`gallery ${label}: first rows on screen`, firstRows, 'ms', { op: '<', value: 2000 }, `navigation start to the frame after the first rows are in the page (Playwright saw them at ${seenByPlaywright} ms); "${shown}"; ${domRows} list rows in the DOM; index.html ${round(pageMb, 1)} MB`),
+      result(`gallery ${label}: every recipient read`, allRead, 'ms', undefined, 'navigation until the whole index is read and searchable'),
       result(`gallery ${label}: a search`, round(Math.max(...times.slice(1))), 'ms', { op: '<', value: 150 }, `slowest of ${SEARCHES.length - 1} searches, each until the list is drawn (median ${round(median(times.slice(1)))} ms); the first, which builds the packed index, took ${round(times[0])} ms; last search matched ${found} rows in view`),
     ];
   } finally {

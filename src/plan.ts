@@ -59,7 +59,8 @@ export interface PlanOptions {
   html?: boolean;
   /**
    * The first this many messages are rendered in full (HTML and text) whatever html and text
-   * say: preview writes files for the first preview.maxFiles only and checks the rest cheaply.
+   * say: preview writes files for the first preview.maxFiles only and checks the rest the cheap
+   * way, as validate does. The others then have html and text '' except where a check reads them.
    */
   fullFirst?: number;
   /** Called for each message in file order; the plan never holds them all. */

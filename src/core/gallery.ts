@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CLIENT_SCRIPT, STYLES } from './gallery-assets.js';
+import { INDEX_HEAD, pageIndex, pageIndexJson, type PageIndex } from './gallery-index.js';
 import { renderVersions, type GalleryIndex, type GalleryVersion } from './gallery-versions.js';
 
 /** One recipient as the reviewer sees it in `preview/index.html`. */
@@ -65,9 +66,21 @@ export interface GalleryData {
 /**
  * The reviewer's gallery: one self-contained page (inline CSS and JS, no external requests)
  * that works from file://. Static parts are rendered here, HTML-escaped; the recipient list
- * is built in the browser from a JSON block, and only ever through textContent.
+ * is built in the browser from JSON blocks, and only ever through textContent.
  */
 export function renderGalleryHtml(data: GalleryData): string {
+  return [...galleryHtmlChunks(data)].join('');
+}
+
+/**
+ * The same page in pieces, to be written one after the other: with 100,000 recipients the
+ * index is megabytes of JSON, never held as one string. The index of every recipient comes
+ * last, after the page script, so the browser draws the first rows before it has read it all.
+ */
+export function* galleryHtmlChunks(data: GalleryData): Generator<string> {
+  const client = clientData(data);
+  const index = data.index;
+  const long = index !== undefined && index.email.length > INDEX_HEAD;
   const scriptHash = createHash('sha256').update(CLIENT_SCRIPT).digest('base64');
   // Defence in depth: even if a value escaped its context, no other script could run and
   // the page could not reach the network. Frames may load the local preview files only.
@@ -82,7 +95,7 @@ export function renderGalleryHtml(data: GalleryData): string {
     ...(data.live ? ["connect-src 'self'"] : []),
   ].join('; ');
 
-  return `<!doctype html>
+  yield `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -162,11 +175,16 @@ ${renderVersions(data.versions ?? [], data.index, data.counts.recipients)}
     </section>
   </main>
 </div>
-<script type="application/json" id="gallery-data">${jsonForScript(clientData(data))}</script>
+<script type="application/json" id="gallery-data">${jsonForScript(long ? headOf(client) : client)}</script>
 <script>${CLIENT_SCRIPT}</script>
-</body>
-</html>
 `;
+  if (long) {
+    // Every entry and every recipient's index: { entries, headerPool, index } (see ClientData).
+    yield `<script type="application/json" id="gallery-index">{"entries":${jsonForScript(client.entries)},"headerPool":${jsonForScript(client.headerPool)},"index":`;
+    for (const piece of pageIndexJson(pageIndex(index))) yield escapeForScript(piece);
+    yield '}</script>\n';
+  }
+  yield '</body>\n</html>\n';
 }
 
 /** The data the page script needs. Headers shared by many messages (From, List-Id…) are stored once. */
@@ -185,8 +203,29 @@ interface ClientData {
     seq: number | null;
   }>;
   versions: Array<{ number: number; count: number; language: string; example: number }>;
-  index: GalleryIndex | null;
+  /** The first INDEX_HEAD recipients' index (every recipient's when there are no more). */
+  index: PageIndex | null;
+  /**
+   * Recipients in the whole index. When there are more than `index` holds, the page's
+   * `gallery-index` block, after its script, holds {entries, headerPool, index} for all of them
+   * (this block then has the first HEAD_ENTRIES entries only).
+   */
+  recipients: number;
   renderUrl: string | null;
+}
+
+/** Entries in a long list's first block: the first screen's, and the recipient shown first. */
+export const HEAD_ENTRIES = 50;
+
+/**
+ * A long list's first block: the first HEAD_ENTRIES entries and the headers they use (the pool
+ * is numbered in entry order, so a prefix), and the first INDEX_HEAD recipients' index. The
+ * `gallery-index` block after the page script holds every entry, header and recipient.
+ */
+function headOf(client: ClientData): ClientData {
+  const entries = client.entries.slice(0, HEAD_ENTRIES);
+  const pooled = Math.max(-1, ...entries.flatMap((e) => e.headers)) + 1;
+  return { ...client, entries, headerPool: client.headerPool.slice(0, pooled) };
 }
 
 function clientData(data: GalleryData): ClientData {
@@ -218,7 +257,9 @@ function clientData(data: GalleryData): ClientData {
     };
   });
   const versions = (data.versions ?? []).map((v) => ({ number: v.number, count: v.count, language: v.language, example: v.example.seq }));
-  const client: ClientData = { headerPool, entries, versions, index: data.index ?? null, renderUrl: data.renderUrl ?? null };
+  const index = data.index;
+  const head = index ? pageIndex(index, 0, Math.min(index.email.length, INDEX_HEAD)) : null;
+  const client: ClientData = { headerPool, entries, versions, index: head, recipients: index ? index.email.length : entries.length, renderUrl: data.renderUrl ?? null };
   if (data.live) client.live = { version: data.live.version, events: LIVE_EVENTS_PATH };
   return client;
 }
@@ -289,8 +330,13 @@ export function toHref(path: string): string {
 
 /** JSON that cannot end its <script> element or open a comment: every <, > and & is escaped. */
 export function jsonForScript(value: unknown): string {
-  // One pass: the page's data can be tens of megabytes.
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeForScript(JSON.stringify(value));
+}
+
+/** JSON text made safe inside a <script> element, as jsonForScript. */
+function escapeForScript(json: string): string {
+  // One pass: the page's data can be megabytes.
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function escapeHtml(text: string): string {

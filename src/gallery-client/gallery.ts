@@ -22,7 +22,10 @@ interface ClientData {
   headerPool: Array<[string, string]>;
   entries: ClientEntry[];
   versions?: VersionSummary[];
-  index?: RecipientIndex | null;
+  /** The first recipients' index (core/gallery-index.ts); the rest, if any, is in #gallery-index. */
+  index?: PageIndex | null;
+  /** Recipients in the whole index. */
+  recipients?: number;
   /** A live gallery's URL for any recipient's files: `{seq}` and `{ext}` filled in. */
   renderUrl?: string | null;
 }
@@ -93,8 +96,9 @@ interface ViewState {
   const tabs = Array.from(document.querySelectorAll<HTMLElement>('[role="tab"]'));
   const stages = [$('panel-html'), $('panel-text')];
   let versions = data.versions ?? [];
-  // Every recipient (written or not) by seq; a page without an index lists its entries.
-  let index: RecipientIndex = data.index ?? {
+  // Every recipient (written or not) by seq; a page without an index lists its entries. A long
+  // list's index arrives in two parts: the first rows now, every row once the page has loaded.
+  let index: RecipientIndex = data.index ? unpackIndex(data.index) : {
     email: entries.map(function (e) { return e.email; }),
     name: entries.map(function (e) { return e.name ?? ''; }),
     line: entries.map(function (e) { return e.line; }),
@@ -103,6 +107,9 @@ interface ViewState {
     values: [],
     warnings: entries.map(function (e, i): [number, string[]] { return [i, e.warnings]; }).filter(function (w) { return w[1].length > 0; }),
   };
+  const total = data.recipients ?? index.email.length;
+  let loaded = index.email.length;
+  let filterPending = false;
   const entryOf = new Map<number, number>();
   entries.forEach(function (entry, i) { entryOf.set(entry.seq ?? i, i); });
   let warningsOf = new Map<number, string[]>(index.warnings);
@@ -144,8 +151,14 @@ interface ViewState {
 
   const recipients = createRecipientList({
     list: list,
-    count: index.email.length,
+    count: total,
     renderRow: function (seq, li) {
+      if (seq >= loaded) {
+        li.setAttribute('aria-busy', 'true');
+        li.appendChild(el('span', 'r-top', '\u2026'));
+        li.appendChild(el('span', 'r-sub', 'loading'));
+        return;
+      }
       const name = valueAt(index.name, seq);
       const email = index.email[seq] ?? '';
       const warnings = warningsOf.get(seq) ?? [];
@@ -185,11 +198,16 @@ interface ViewState {
 
   function applyFilter(): void {
     const warningsOnly = onlyWarnings.checked;
+    if (loaded < total && (warningsOnly || versionFilter > 0 || search.value.trim() !== '')) {
+      // Searched before every recipient is read: the search runs once they are.
+      filterPending = true;
+      $('shown-count').textContent = 'Reading all ' + num(total) + ' recipients\u2026';
+      return;
+    }
     const keep = warningsOnly || versionFilter > 0
       ? function (seq: number): boolean { return (!warningsOnly || warningsOf.has(seq)) && (versionFilter === 0 || index.version[seq] === versionFilter); }
       : null;
     const shown = recipients.filter(search.value, keep);
-    const total = index.email.length;
     $('shown-count').textContent = num(shown) + ' of ' + num(total) + ' shown' + (versionFilter > 0 ? ' (version ' + versionFilter + ')' : '');
     $('no-match').hidden = shown > 0 || total === 0;
     $('version-filter').hidden = versionFilter === 0;
@@ -199,6 +217,8 @@ interface ViewState {
   /** Show a recipient: their own files, else their version's example beside their values. */
   function showRecipient(seq: number): void {
     const own = entryOf.get(seq);
+    // Until every entry is read, a recipient without one may yet have one.
+    if (own === undefined && loaded < total) return;
     const panel = $('own-values');
     if (own !== undefined) {
       panel.hidden = true;
@@ -610,12 +630,22 @@ interface ViewState {
         .then(function (html) {
           const doc = new DOMParser().parseFromString(html, 'text/html');
           const next = JSON.parse(doc.getElementById('gallery-data')?.textContent ?? '') as ClientData;
-          if (!next.live || !next.index || !sameRecipients(next.index) || !swapHead(doc)) {
+          // A long list's page holds every recipient in a second block (see readWholeIndex).
+          const restNode = doc.getElementById('gallery-index');
+          if (restNode) {
+            const rest = JSON.parse(restNode.textContent ?? '') as { entries: ClientEntry[]; headerPool: Array<[string, string]>; index: PageIndex };
+            next.entries = rest.entries;
+            next.headerPool = rest.headerPool;
+            next.index = rest.index;
+          }
+          const nextIndex = next.index ? unpackIndex(next.index) : null;
+          // Not in place: a new list of recipients, or this page has not read its own whole list yet.
+          if (!next.live || !nextIndex || loaded < total || !sameRecipients(nextIndex) || !swapHead(doc)) {
             reload();
             return;
           }
           version = next.live.version;
-          take(next, next.index, version);
+          take(next, nextIndex, version);
           fetching = false;
           const later = pending;
           pending = null;
@@ -659,9 +689,11 @@ interface ViewState {
     onlyWarnings.checked = restore.onlyWarnings;
   }
   applyFilter();
-  if (index.email.length > 0) {
+
+  /** The recipient shown before a live reload, once every recipient is read. */
+  function restoreView(restore: ViewState): void {
     let start = 0;
-    if (restore && restore.email !== null) {
+    if (restore.email !== null) {
       // The recipient shown before the reload, looked up among every recipient (not only the written).
       const key = restore.email.toLowerCase();
       let found = -1;
@@ -673,12 +705,43 @@ interface ViewState {
       scrollFrameOnLoad(textFrame, restore.textScroll);
     }
     recipients.select(start);
-    if (restore) {
-      showTab(restore.tab, false);
-      setWidth(restore.width);
-      list.scrollTop = restore.listScroll;
-      window.scrollTo(0, restore.pageScroll);
+    showTab(restore.tab, false);
+    setWidth(restore.width);
+    list.scrollTop = restore.listScroll;
+    window.scrollTo(0, restore.pageScroll);
+  }
+
+  /** Every recipient's index, from the block after this script (read once the page is parsed). */
+  function readWholeIndex(): void {
+    const node = document.getElementById('gallery-index');
+    if (node) {
+      const rest = JSON.parse(node.textContent ?? '') as { entries: ClientEntry[]; headerPool: Array<[string, string]>; index: PageIndex };
+      node.remove(); // its text is megabytes, and read
+      // The first block's entries and headers are the start of these: `selected` stays right.
+      entries = rest.entries;
+      pool = rest.headerPool;
+      entryOf.clear();
+      entries.forEach(function (entry, i) { entryOf.set(entry.seq ?? i, i); });
+      index = unpackIndex(rest.index);
     }
+    loaded = total;
+    warningsOf = new Map<number, string[]>(index.warnings);
+    recipients.refresh();
+    if (filterPending) {
+      filterPending = false;
+      applyFilter();
+    }
+    whenRead();
+  }
+
+  function whenRead(): void {
+    if (restore && total > 0) restoreView(restore);
+    recipients.prepareSearch();
+    document.documentElement.setAttribute('data-index', 'read');
+  }
+
+  if (total > 0) {
+    if (!restore) recipients.select(0);
   } else {
     $('selected-subject').textContent = 'No recipients to preview';
     $('selected-to').textContent = 'The recipient list is empty, or every row was suppressed.';
@@ -687,5 +750,8 @@ interface ViewState {
     $('key-hint').hidden = true;
     stages.forEach(function (stage) { stage.hidden = true; });
   }
+  if (loaded >= total) whenRead();
+  else if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', readWholeIndex);
+  else readWholeIndex();
   if (live) connect(live.events, live.version);
 })();

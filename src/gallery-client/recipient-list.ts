@@ -21,10 +21,12 @@ interface RecipientList {
   shown(): number;
   first(): number | undefined;
   isShown(seq: number): boolean;
-  /** The recipients' data changed (not their number or order): search it afresh and draw again. */
+  /** The recipients' data changed (a new rendering, or the whole index arrived): search text is built again, the rows drawn again. */
   refresh(): void;
   /** Draw the rows in view again (a recipient's badge changed; the search text did not). */
   redraw(): void;
+  /** Build the search text soon, in the background, so the first search is quick too. */
+  prepareSearch(): void;
 }
 
 /** Must match `.recipient` in gallery.css. */
@@ -164,8 +166,6 @@ function createRecipientList(options: RecipientListOptions): RecipientList {
     else if (top + ROW_HEIGHT > list.scrollTop + view) list.scrollTop = top + ROW_HEIGHT - view;
   }
 
-  // Build the search index once the first rows are painted, so the first search is quick too.
-  setTimeout(function () { if (hay === null) buildHaystack(); }, 300);
   list.addEventListener('scroll', schedule);
   window.addEventListener('resize', schedule);
   list.addEventListener('click', function (event) {
@@ -214,6 +214,10 @@ function createRecipientList(options: RecipientListOptions): RecipientList {
       draw(true);
     },
     redraw() { draw(true); },
+    prepareSearch() {
+      // Once the rows on screen are painted.
+      setTimeout(function () { if (hay === null) buildHaystack(); }, 300);
+    },
   };
   return api;
 }

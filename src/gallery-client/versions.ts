@@ -10,19 +10,68 @@ interface VersionSummary {
   example: number;
 }
 
-/** core/gallery-versions.ts GalleryIndex: every recipient, column by column. */
+/** core/gallery-index.ts PageIndex: every recipient, column by column, as the page carries it. */
+interface PageIndex {
+  count: number;
+  email: string[];
+  name?: PageColumn;
+  line: PageNumbers;
+  version: PageNumbers;
+  columns: string[];
+  values: PageColumn[];
+  warnings: Array<[number, string[]]>;
+}
+type PageNumbers = number[] | { chars: string; delta?: true };
+type PageColumn = string[] | { dict: string[]; refs: PageNumbers } | { sameAs: 'email' };
+
+/** The index decoded: what the page reads, by seq. */
 interface RecipientIndex {
   email: string[];
   name?: PackedColumn;
-  line: number[];
-  version: number[];
+  line: ArrayLike<number>;
+  version: ArrayLike<number>;
   columns: string[];
   values: PackedColumn[];
   warnings: Array<[number, string[]]>;
 }
 
-/** A column by seq, or indexes into its distinct values (core/gallery-versions.ts). */
-type PackedColumn = string[] | { dict: string[]; refs: number[] };
+/** A column by seq, or indexes into its distinct values. */
+type PackedColumn = string[] | { dict: string[]; refs: ArrayLike<number> };
+
+/** core/gallery-index.ts CHAR_BASE. */
+const CHAR_BASE = 48;
+
+function unpackNumbers(packed: PageNumbers): ArrayLike<number> {
+  if (Array.isArray(packed)) return packed;
+  const chars = packed.chars;
+  const out = new Int32Array(chars.length);
+  let sum = 0;
+  for (let i = 0; i < chars.length; i++) {
+    const n = chars.charCodeAt(i) - CHAR_BASE;
+    sum = packed.delta ? sum + n : n;
+    out[i] = sum;
+  }
+  return out;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- gallery.ts calls it: the files are one classic script
+function unpackIndex(page: PageIndex): RecipientIndex {
+  function column(c: PageColumn): PackedColumn {
+    if (Array.isArray(c)) return c;
+    if ('sameAs' in c) return page.email;
+    return { dict: c.dict, refs: unpackNumbers(c.refs) };
+  }
+  const out: RecipientIndex = {
+    email: page.email,
+    line: unpackNumbers(page.line),
+    version: unpackNumbers(page.version),
+    columns: page.columns,
+    values: page.values.map(column),
+    warnings: page.warnings,
+  };
+  if (page.name) out.name = column(page.name);
+  return out;
+}
 
 function valueAt(column: PackedColumn | undefined, seq: number): string {
   if (!column) return '';

@@ -52,6 +52,24 @@ describe('previewCampaign', () => {
     expect(await readdir(path.join(campaign, 'preview', 'messages'))).toHaveLength(30);
   });
 
+  it('checks the rows past preview.maxFiles as validate does, finding the same problems and versions as writing them all', async () => {
+    // Braces in a value reach the message as text: a leftover-braces warning on that row.
+    const rows = schoolRows(10).replace('School number 2,', 'School {{number}} 2,').replace('School number 9,', 'School {{number}} 9,');
+    const campaign = await exampleCampaign({ settings: { preview: { maxFiles: 3 } }, recipients: rows });
+    const capped = await previewCampaign(campaign, { now });
+    const cappedRecord = await readPreviewRecord(campaign);
+    const braces = (r: typeof capped) => r.plan.diagnostics.filter((d) => d.message.includes('braces')).map((d) => d.message);
+    expect(braces(capped)).toContain('the text part still contains Handlebars braces: "writing to you as headteacher of School {{number}} 9 to share a statement from Har" (the message for line 10)');
+    const all = await previewCampaign(campaign, { now, all: true });
+    expect(braces(capped)).toEqual(braces(all));
+    expect(capped.plan.diagnostics.map((d) => d.message)).toEqual(all.plan.diagnostics.map((d) => d.message));
+    expect(capped.versions.map((v) => [v.count, v.digest])).toEqual(all.versions.map((v) => [v.count, v.digest]));
+    expect(cappedRecord?.rows).toEqual((await readPreviewRecord(campaign))?.rows);
+    // The files written under the limit are whole messages.
+    const text = await readFile(path.join(campaign, 'preview', 'messages', '0002-head2@school2.example.org.txt'), 'utf8');
+    expect(text).toContain('Dear Head Teacher 2,');
+  });
+
   it('finds the versions of the message, and approve records each one\'s digest', async () => {
     const campaign = await exampleCampaign();
     const result = await previewCampaign(campaign, { now });
