@@ -82,7 +82,7 @@ export async function watchPreview(dir: string, options: WatchOptions): Promise<
     const wanted = parseLiveRenderPath(pathname);
     if (!wanted) return undefined;
     if (!lastGood || wanted.version !== lastGood.version) {
-      return { status: 410, ext: 'txt', body: 'A newer preview has been written since this page was loaded; the page reloads.\n' };
+      return { status: 410, ext: 'txt', body: 'A newer preview has been written since this page asked; the page takes it in a moment.\n' };
     }
     const row = lastGood.rows[wanted.seq];
     if (!row) return { status: 404, ext: 'txt', body: 'No such recipient in this preview.\n' };
