@@ -214,11 +214,20 @@ interface ViewState {
     $('version-filter-label').textContent = 'Version ' + versionFilter + ' only';
   }
 
+  /** A recipient picked before every entry was read (see readWholeIndex). */
+  let waitingFor = -1;
+
   /** Show a recipient: their own files, else their version's example beside their values. */
   function showRecipient(seq: number): void {
     const own = entryOf.get(seq);
-    // Until every entry is read, a recipient without one may yet have one.
-    if (own === undefined && loaded < total) return;
+    // Until every entry is read, a recipient without one may yet have one: shown once it is read.
+    if (own === undefined && loaded < total) {
+      waitingFor = seq;
+      $('selected-subject').textContent = 'Reading the list\u2026';
+      $('selected-to').textContent = 'To ' + (index.email[seq] ?? '') + ' \u00b7 CSV line ' + (index.line[seq] ?? '');
+      return;
+    }
+    waitingFor = -1;
     const panel = $('own-values');
     if (own !== undefined) {
       panel.hidden = true;
@@ -731,6 +740,7 @@ interface ViewState {
       filterPending = false;
       applyFilter();
     }
+    if (waitingFor >= 0 && recipients.selected() === waitingFor) showRecipient(waitingFor);
     whenRead();
   }
 
