@@ -78,8 +78,8 @@ export async function watchPreview(dir: string, options: WatchOptions): Promise<
   let lastGood: { version: number; prepared: PreparedCampaign; rows: RecipientRow[]; rendered: Map<number, Promise<RenderedRecipient | undefined>> } | undefined;
 
   /** A recipient the preview wrote no files for, rendered when the page asks (the last few kept, as the page fetches each part). */
-  async function renderOnDemand(pathname: string): Promise<DynamicResponse | undefined> {
-    const wanted = parseLiveRenderPath(pathname);
+  async function renderOnDemand(rel: string): Promise<DynamicResponse | undefined> {
+    const wanted = parseLiveRenderPath(rel);
     if (!wanted) return undefined;
     if (!lastGood || wanted.version !== lastGood.version) {
       return { status: 410, ext: 'txt', body: 'A newer preview has been written since this page asked; the page takes it in a moment.\n' };
@@ -252,8 +252,10 @@ export async function watchPreview(dir: string, options: WatchOptions): Promise<
       root: outDir,
       eventsPath: LIVE_EVENTS_PATH,
       current: () => ({ event: 'state', data: state }),
-      memory: (rel) => memory.get(rel),
-      dynamic: renderOnDemand,
+      dynamic: (rel) => {
+        const held = memory.get(rel);
+        return held === undefined ? renderOnDemand(rel) : { status: 200, ext: path.extname(rel).slice(1), body: held };
+      },
       onRequest: (rel) => {
         if (!rel.startsWith('messages/') || !(rel.endsWith('.html') || rel.endsWith('.txt'))) return;
         viewed.delete(rel);

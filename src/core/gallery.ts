@@ -279,10 +279,14 @@ export function liveRenderUrl(version: number): string {
   return `${LIVE_RENDER_PREFIX}${version}/{seq}.{ext}`;
 }
 
-/** The version, seq and extension a live render path names; undefined for any other path. */
-export function parseLiveRenderPath(pathname: string): { version: number; seq: number; ext: LiveRenderExtension } | undefined {
-  if (!pathname.startsWith(LIVE_RENDER_PREFIX)) return undefined;
-  const match = /^(\d{1,9})\/(\d{1,9})\.([a-z]+)$/.exec(pathname.slice(LIVE_RENDER_PREFIX.length));
+/**
+ * The version, seq and extension a live render path names, the path as the preview server hands
+ * it over (inside the preview, without the leading '/'); undefined for any other path.
+ */
+export function parseLiveRenderPath(relative: string): { version: number; seq: number; ext: LiveRenderExtension } | undefined {
+  const prefix = LIVE_RENDER_PREFIX.slice(1);
+  if (!relative.startsWith(prefix)) return undefined;
+  const match = /^(\d{1,9})\/(\d{1,9})\.([a-z]+)$/.exec(relative.slice(prefix.length));
   const ext = match?.[3] as LiveRenderExtension | undefined;
   if (!match || !ext || !LIVE_RENDER_EXTENSIONS.includes(ext)) return undefined;
   return { version: Number(match[1]), seq: Number(match[2]), ext };

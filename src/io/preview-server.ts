@@ -13,13 +13,12 @@ export interface PreviewServerOptions {
   eventsPath: string;
   /** The event a page gets as soon as it connects (the current state). */
   current: () => { event: string; data: unknown };
-  /** Answers made on request (a recipient rendered on demand); undefined: not such a path, serve files. */
-  dynamic?: (pathname: string) => Promise<DynamicResponse | undefined>;
   /**
-   * Files rendered but maybe not yet on disk, by path inside root ('/' separated): served
-   * before the disk's copy, so a page is told of a new rendering before its files are written.
+   * Answers made on request rather than read from disk, by path inside root ('/' separated, no
+   * leading '/'): files rendered but not yet written, a recipient rendered on demand. Undefined:
+   * serve the file.
    */
-  memory?: (relative: string) => string | Buffer | undefined;
+  dynamic?: (relative: string) => DynamicResponse | undefined | Promise<DynamicResponse | undefined>;
   /** Told the path (inside root) of each file a page asks for: the watch renders what is on screen first. */
   onRequest?: (relative: string) => void;
 }
@@ -110,17 +109,12 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
       send(res, 400, 'Bad path.');
       return;
     }
-    const made = await options.dynamic?.(relative);
-    if (made) {
-      reply(res, req.method === 'HEAD', made.status, TYPES[`.${made.ext}`] ?? 'application/octet-stream', made.body);
-      return;
-    }
     if (relative.endsWith('/')) relative += 'index.html';
     const key = path.posix.normalize(relative).replace(/^\/+/, '');
     options.onRequest?.(key);
-    const held = options.memory?.(key);
-    if (held !== undefined) {
-      reply(res, req.method === 'HEAD', 200, TYPES[path.extname(key).toLowerCase()] ?? 'application/octet-stream', held);
+    const made = await options.dynamic?.(key);
+    if (made) {
+      reply(res, req.method === 'HEAD', made.status, TYPES[`.${made.ext}`] ?? 'application/octet-stream', made.body);
       return;
     }
     const file = await inside(root, relative);
