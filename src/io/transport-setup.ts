@@ -112,7 +112,7 @@ export async function resolveTransport(url: string, context: SignInContext): Pro
 
   if (spec.kind === 'oauth-smtp' && spec.provider === 'google') {
     const credentials = await googleCredentials(context, scrubber);
-    const account = credentials.serviceAccount ? `service account ${abbreviate(credentials.serviceAccount.clientEmail)}` : `OAuth client ${abbreviate(credentials.refreshToken?.clientId ?? '')}`;
+    const account = googleAccount(credentials);
     return {
       spec: { ...spec, account },
       signIn: { provider: 'google', tokens: googleTokenSource(credentials, scrubber), mailbox: context.mailbox, scrubber, graphHost: graphOrigin, signInOrigin: new URL(credentials.tokenUrl).origin },
@@ -199,7 +199,7 @@ export async function resolveImapSignIn(method: Exclude<ImapSignInMethod, 'passw
   const scrubber = new SecretScrubber();
   if (method === 'google') {
     const credentials = await googleCredentials({ ...context, mailbox: context.user }, scrubber);
-    const account = credentials.serviceAccount ? `service account ${abbreviate(credentials.serviceAccount.clientEmail)}` : `OAuth client ${abbreviate(credentials.refreshToken?.clientId ?? '')}`;
+    const account = googleAccount(credentials);
     return { tokens: googleTokenSource(credentials, scrubber), scrubber, account };
   }
   // The US government clouds' audience is their own host (https://outlook.office365.us); any other, the worldwide one.
@@ -227,6 +227,11 @@ async function googleCredentials(context: Pick<SignInContext, 'env' | 'dir' | 'm
     'google needs a service account key (BULLETIN_GOOGLE_SERVICE_ACCOUNT, a JSON key file) or a refresh token (BULLETIN_GOOGLE_CLIENT_ID, BULLETIN_GOOGLE_CLIENT_SECRET, BULLETIN_GOOGLE_REFRESH_TOKEN)',
     `in the environment or the campaign's .env file; the service account needs domain-wide delegation for ${GOOGLE_SCOPE}`,
   );
+}
+
+/** The Google sign-in as messages name it: enough to recognise, not to copy. */
+function googleAccount(credentials: GoogleCredentials): string {
+  return credentials.serviceAccount ? `service account ${abbreviate(credentials.serviceAccount.clientEmail)}` : `OAuth client ${abbreviate(credentials.refreshToken?.clientId ?? '')}`;
 }
 
 function required(env: Record<string, string | undefined>, name: string, what: string): string {
