@@ -52,30 +52,6 @@ let entra: FakeEntra | undefined;
 let introspection: Introspection | undefined;
 let google: Server | undefined;
 
-// One send for the file; each test reads a copy of the campaign, so what one records cannot change another.
-beforeAll(async () => {
-  requireBuild();
-  const sink: SmtpSink = await startSmtpSink();
-  try {
-    const campaign = await exampleCampaign({ settings: { requireApproval: false } });
-    const result = await bulletin(['send', campaign, '--yes', '--transport', sink.url]);
-    expect(result.code, result.stderr).toBe(0);
-    const csv = await readFile(path.join(campaign, 'recipients.csv'), 'utf8');
-    const bounced = csv.trim().split('\n')[2]!.split(',')[0]!.toLowerCase();
-    const received = sink.receivedFor(bounced)[0]!;
-    sent = { campaign, bounced, dsn: await buildDsn({ to: received.from, recipient: bounced, original: received.raw }) };
-  } finally {
-    await sink.close();
-  }
-});
-afterEach(async () => {
-  await dovecot?.stop();
-  await entra?.close();
-  await introspection?.close();
-  if (google) await new Promise((resolve) => google!.close(resolve));
-  dovecot = entra = introspection = google = undefined;
-});
-
 /** A copy of the sent campaign, and its second recipient's DSN waiting in the `comms` mailbox. */
 async function bouncedCampaign(oauth: { introspectionUrl: string; mechanisms: Array<'xoauth2' | 'oauthbearer'> }): Promise<{ campaign: string; bounced: string }> {
   const campaign = path.join(await scratchDir('bulletin-e2e-'), 'campaign');
@@ -92,6 +68,31 @@ async function dovecotLog(): Promise<string> {
 }
 
 describe.skipIf(!findDovecot())('bulletin inbox signs in to IMAP with OAuth2 (Dovecot, a fake Entra and a fake Google)', () => {
+  // One send for the file (only where Dovecot is there to read it); each test reads a copy of
+  // the campaign, so what one records cannot change another.
+  beforeAll(async () => {
+    requireBuild();
+    const sink: SmtpSink = await startSmtpSink();
+    try {
+      const campaign = await exampleCampaign({ settings: { requireApproval: false } });
+      const result = await bulletin(['send', campaign, '--yes', '--transport', sink.url]);
+      expect(result.code, result.stderr).toBe(0);
+      const csv = await readFile(path.join(campaign, 'recipients.csv'), 'utf8');
+      const bounced = csv.trim().split('\n')[2]!.split(',')[0]!.toLowerCase();
+      const received = sink.receivedFor(bounced)[0]!;
+      sent = { campaign, bounced, dsn: await buildDsn({ to: received.from, recipient: bounced, original: received.raw }) };
+    } finally {
+      await sink.close();
+    }
+  });
+  afterEach(async () => {
+    await dovecot?.stop();
+    await entra?.close();
+    await introspection?.close();
+    if (google) await new Promise((resolve) => google!.close(resolve));
+    dovecot = entra = introspection = google = undefined;
+  });
+
   it('Microsoft 365: an app-only token for the mailbox, over XOAUTH2 as Exchange Online offers it, with no password anywhere', async () => {
     entra = await startFakeEntra({ tenant: TENANT, clientId: CLIENT_ID, secret: SECRET });
     introspection = await startIntrospection((token) => (entra!.accepts(token, 'https://outlook.office365.com/') ? 'comms' : undefined));
