@@ -13,11 +13,47 @@ export interface MjmlCompiler {
   close(): Promise<void>;
 }
 
-// CommonJS evaluated in the worker: `workerData` is mjml's resolved path, so it loads the same
+/**
+ * Modules mjml loads at its start but calls only to fetch (cheerio's fromURL, juice's resource
+ * inliner) or to minify, which bulletin never asks: in the worker they are loaded on first use.
+ * undici alone, twice over (two cheerio versions), was about a third of mjml's loading time and
+ * ~10 MB of the worker's memory.
+ */
+export const DEFERRED_MODULES = ['undici', 'htmlnano', 'cssnano-preset-lite', 'web-resource-inliner'];
+
+// CommonJS evaluated in a worker whose `workerData.deferred` lists DEFERRED_MODULES: each is a
+// stand-in that loads the real module (the copy its requirer would have got) when first touched.
+// It reads as an ES module's namespace, so that TypeScript's and Babel's import helpers hand it
+// back as it is: `.default` is then the real module's default export, or the real module itself
+// when it has none, as those helpers would have made it.
+export const DEFERRED_LOADING = `
+const Module = require('node:module');
+const loadModule = Module._load;
+const deferred = new Set(require('node:worker_threads').workerData.deferred);
+Module._load = function (request, parent, isMain) {
+  if (!deferred.has(request)) return loadModule.apply(this, arguments);
+  let real;
+  const target = () => (real ??= loadModule.call(Module, request, parent, isMain));
+  return new Proxy(() => {}, {
+    get(_, key) {
+      if (key === '__esModule') return true;
+      const module = target();
+      if (key === 'default') return module && module.__esModule ? module.default : module;
+      return Reflect.get(module, key);
+    },
+    has: (_, key) => key === '__esModule' || Reflect.has(target(), key),
+    ownKeys: () => Reflect.ownKeys(target()),
+    getOwnPropertyDescriptor: (_, key) => { const d = Reflect.getOwnPropertyDescriptor(target(), key); return d && { ...d, configurable: true }; },
+    apply: (_, self, args) => Reflect.apply(target(), self, args),
+  });
+};
+`;
+
+// CommonJS evaluated in the worker: `workerData.mjml` is mjml's resolved path, so it loads the same
 // copy as this package would, whatever the current directory.
-const WORKER_SOURCE = `
+const WORKER_SOURCE = `${DEFERRED_LOADING}
 const { parentPort, workerData } = require('node:worker_threads');
-const load = import(require('node:url').pathToFileURL(workerData).href).then((m) => m.default.default ?? m.default);
+const load = import(require('node:url').pathToFileURL(workerData.mjml).href).then((m) => m.default.default ?? m.default);
 parentPort.on('message', async ({ id, mjml, options }) => {
   try {
     const result = await (await load)(mjml, options);
@@ -65,7 +101,7 @@ export function openMjmlCompiler(): MjmlCompiler {
 function newWorker(): Worker {
   return new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: createRequire(import.meta.url).resolve('mjml'),
+    workerData: { mjml: createRequire(import.meta.url).resolve('mjml'), deferred: DEFERRED_MODULES },
     // A small young generation: the worker compiles a few templates, and its peak adds to the
     // main thread's. (The old generation is left unlimited: a large template must not fail.)
     resourceLimits: { maxYoungGenerationSizeMb: 4 },

@@ -1,6 +1,8 @@
 import mjml2html from 'mjml';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { openMjmlCompiler, startMjmlCompiler, takeStartedMjmlCompiler } from '../../src/io/mjml-worker.js';
+import { DEFERRED_LOADING, DEFERRED_MODULES, openMjmlCompiler, startMjmlCompiler, takeStartedMjmlCompiler } from '../../src/io/mjml-worker.js';
 
 const OPTIONS = { validationLevel: 'soft' } as const;
 const VALID = '<mjml><mj-body><mj-section><mj-column><mj-text>Dear {{name}},</mj-text></mj-column></mj-section></mj-body></mjml>';
@@ -42,5 +44,60 @@ describe('MJML in a worker thread', () => {
     const compiler = openMjmlCompiler();
     await compiler.close();
     await expect(compiler.mjml2html(VALID, OPTIONS)).rejects.toThrow('the MJML worker stopped');
+  });
+});
+
+/** Run `script` (CommonJS, after DEFERRED_LOADING) in a worker and return what it posts. */
+async function inDeferringWorker(script: string, workerData: Record<string, unknown> = {}): Promise<unknown> {
+  const worker = new Worker(`${DEFERRED_LOADING}\nconst { workerData } = require('node:worker_threads');\n(async () => { ${script} })().then((r) => require('node:worker_threads').parentPort.postMessage(r));`, {
+    eval: true,
+    workerData: { deferred: DEFERRED_MODULES, ...workerData },
+  });
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
+describe('modules mjml loads but a compile never calls', () => {
+  it('are not loaded in the worker while mjml loads and compiles', async () => {
+    const loaded = await inDeferringWorker(
+      `const m = require(workerData.mjml);
+       const mjml2html = m.default ?? m;
+       const { html } = await mjml2html(${JSON.stringify(VALID)}, { validationLevel: 'soft' });
+       const files = Object.keys(require.cache);
+       return { html, deferredLoaded: workerData.names.filter((name) => files.some((f) => f.includes('/node_modules/' + name + '/'))), cheerio: files.some((f) => f.includes('/node_modules/cheerio/')) };`,
+      { mjml: createRequire(import.meta.url).resolve('mjml'), names: DEFERRED_MODULES },
+    );
+    expect(loaded).toEqual({ html: (await mjml2html(VALID, OPTIONS)).html, deferredLoaded: [], cheerio: true });
+  });
+
+  it('load on first use and behave as the real module, through the import helpers compilers emit', async () => {
+    const seen = await inDeferringWorker(`
+      const inCache = (name) => Object.keys(require.cache).some((f) => f.includes('/node_modules/' + name + '/'));
+      const undici = require('undici');
+      const before = inCache('undici');
+      const Client = undici.Client;
+      const realUndici = require.cache[require.resolve('undici')].exports;
+      // TypeScript's __importStar and Babel's _interopRequireDefault
+      const importStar = (mod) => (mod && mod.__esModule ? mod : { ...mod, default: mod });
+      const interopDefault = (obj) => (obj && obj.__esModule ? obj : { default: obj });
+      const htmlnano = interopDefault(require('htmlnano')).default;
+      const realHtmlnano = require.cache[require.resolve('htmlnano')].exports;
+      return {
+        before,
+        after: inCache('undici'),
+        sameClient: Client === realUndici.Client,
+        starClient: importStar(undici).Client === realUndici.Client,
+        keys: Object.keys(undici).length === Object.keys(realUndici).length,
+        htmlnanoDefault: htmlnano.process === realHtmlnano.process,
+        callable: typeof require('htmlnano')({}, {}, {}) === typeof realHtmlnano({}, {}, {}),
+        others: require('entities') === require.cache[require.resolve('entities')].exports,
+      };`);
+    expect(seen).toEqual({ before: false, after: true, sameClient: true, starClient: true, keys: true, htmlnanoDefault: true, callable: true, others: true });
   });
 });
