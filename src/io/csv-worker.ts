@@ -14,8 +14,8 @@ import { csvOptions, LINE_BREAKS, type CsvPieces, type CsvRecords } from '../cor
 
 /** Smaller files are parsed in the main thread: a worker takes ~40 ms to start. */
 export const WORKER_FROM_CHARS = 1_000_000;
-/** Pieces (of ~256 KB) the worker parses before it is asked for them. */
-const PARSED_AHEAD = 16;
+/** Pieces (of ~32 KB: 1 MB of text in all) the worker parses before it is asked for them. */
+const PARSED_AHEAD = 32;
 /** Pieces the main thread asks for before it needs them. */
 const ASKED_AHEAD = 2;
 /**
