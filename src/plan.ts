@@ -91,7 +91,7 @@ export interface PrepareOptions {
    * so that parsing runs beside the compile and the row checks (validate).
    */
   csvInWorker?: boolean;
-  /** Called once the CSV worker has started (V8 flags set at run time must be set after the last worker starts: see cli/heap.ts). */
+  /** Called once the CSV worker's thread is running (V8 flags set at run time must be set again then: see cli/heap.ts). */
   onCsvWorkerStarted?: () => void;
   /** What `preview --watch` keeps between rounds: the recipients file and the compiled template, when their files did not change. */
   reuse?: CampaignReuse;
@@ -141,12 +141,22 @@ export interface CampaignReuse {
 /** Load the campaign and compile its template once. */
 export async function prepareCampaign(dir: string, options: PrepareOptions = {}): Promise<{ prepared?: PreparedCampaign; diagnostics: Diagnostic[]; configLoaded: boolean }> {
   const reuse = options.reuse;
-  const { campaign, config, diagnostics } = await loadCampaign(dir, reuse ? { ...(reuse.recipients ? { recipients: reuse.recipients } : {}), ...(reuse.onRecipientsRead ? { onRecipientsRead: reuse.onRecipientsRead } : {}) } : undefined);
+  const { campaign, config, diagnostics } = await loadCampaign(dir, {
+    ...(reuse?.recipients ? { recipients: reuse.recipients } : {}),
+    ...(reuse?.onRecipientsRead ? { onRecipientsRead: reuse.onRecipientsRead } : {}),
+    // the worker decodes each piece: this thread never holds the decoded text
+    ...(options.csvInWorker ? { bytesFrom: WORKER_FROM_CHARS } : {}),
+  });
   // Only unusable settings stop a command (exit 2); a missing template or attachment is a problem found (exit 1).
   if (!campaign) return { diagnostics: sortDiagnostics(diagnostics), configLoaded: config !== undefined };
-  const { text } = campaign.recipients;
-  const csv = options.csvInWorker && text.length >= WORKER_FROM_CHARS ? parseInWorker(cutRecipients(text)) : undefined;
-  if (csv) options.onCsvWorkerStarted?.();
+  const { bytes } = campaign.recipients;
+  const csv = !options.csvInWorker
+    ? undefined
+    : bytes !== undefined
+      ? parseInWorker({ ...cutRecipients(bytes), bytes: true }, options.onCsvWorkerStarted)
+      : campaign.recipients.text.length >= WORKER_FROM_CHARS
+        ? parseInWorker(cutRecipients(campaign.recipients.text), options.onCsvWorkerStarted)
+        : undefined;
   let compiled: Awaited<ReturnType<typeof compileTemplate>>;
   if (reuse?.template) {
     compiled = { template: reuse.template.template, diagnostics: [...reuse.template.diagnostics] };

@@ -77,7 +77,7 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     .addHelpText('after', examples(['bulletin validate', 'bulletin validate my-campaign --json', 'bulletin validate --strict']))
     .action((dir: string, options: object) =>
       run(async () => {
-        await startMjml();
+        await startMjml(true);
         return (await import('./commands/validate.js')).validateCommand(dir, options);
       }),
     );
@@ -98,7 +98,7 @@ Exit codes: 0 done, 1 done with problems, 2 could not start, 130 interrupted.`,
     .addHelpText('after', examples(['bulletin preview', 'bulletin preview my-campaign --open', 'bulletin preview --watch --open', 'bulletin preview --only head@oakfield.example.org', 'bulletin preview --limit 20 --json']))
     .action((dir: string, options: object) =>
       run(async () => {
-        await startMjml();
+        await startMjml(!(options as { watch?: boolean }).watch);
         return (await import('./commands/preview.js')).previewCommand(dir, options);
       }),
     );
@@ -159,8 +159,7 @@ More than a day's limit (10,000 recipients for Microsoft 365, 2,000 for Gmail): 
     )
     .action((dir: string, options: object) =>
       run(async () => {
-        await startMjml();
-        (await import('./heap.js')).limitHeapGrowth(); // after the worker starts, before the rest loads
+        await startMjml(true);
         return (await import('./commands/send.js')).sendCommand(dir, options);
       }),
     );
@@ -264,8 +263,15 @@ async function run(action: Action): Promise<void> {
  * For the commands that compile the template: mjml then loads in its worker while the command
  * loads its own modules and reads the campaign, instead of after (validate: ~0.5 s sooner).
  */
-async function startMjml(): Promise<void> {
-  (await import('../io/mjml-worker.js')).startMjmlCompiler();
+/**
+ * Start MJML's worker. With `limitHeap` (a command that renders every message once, in one go),
+ * limit the heap's growth now, before the command's own modules load, and again once the worker
+ * runs, whose start resets it (heap.ts).
+ */
+async function startMjml(limitHeap = false): Promise<void> {
+  const heap = limitHeap ? await import('./heap.js') : undefined;
+  (await import('../io/mjml-worker.js')).startMjmlCompiler(heap?.limitHeapGrowth);
+  heap?.limitHeapGrowth();
 }
 
 /** Turn any failure into one clear line on stderr and an exit code; a stack only with BULLETIN_DEBUG. */

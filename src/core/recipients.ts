@@ -67,6 +67,12 @@ export interface CsvPieces {
    * each is passed through LINE_BREAKS just before it is parsed.
    */
   pieces: string[];
+  /**
+   * The pieces are UTF-8 bytes, one character per byte (Recipients.bytes in io/campaign.ts), each
+   * decoded just before it is parsed. Quotes, line breaks and delimiters are one byte each in
+   * UTF-8, never part of another character's bytes: such text cuts as the decoded text would.
+   */
+  bytes?: boolean;
 }
 
 /**
@@ -101,8 +107,13 @@ export function csvOptions(delimiter: string, index: number): Options {
 }
 
 /** Parse the pieces here, one at a time, as they are read. */
-export function parsePieces({ pieces, ...layout }: CsvPieces): CsvRecords {
-  return { ...layout, pieces: parseEach(pieces, layout.delimiter) };
+export function parsePieces({ pieces, bytes, ...layout }: CsvPieces): CsvRecords {
+  return { ...layout, pieces: parseEach(pieces, layout.delimiter, bytes ?? false) };
+}
+
+/** The text csv-parse is given for a piece: decoded if it is bytes (CsvPieces), line breaks as LINE_BREAKS. */
+export function pieceText(piece: string, bytes: boolean): string {
+  return (bytes ? Buffer.from(piece, 'latin1').toString('utf8') : piece).replace(LINE_BREAKS.pattern, LINE_BREAKS.replacement);
 }
 
 /**
@@ -120,7 +131,7 @@ export function keptRecords(text: string): () => CsvRecords {
         // A piece that failed fails again, at the same place, every round.
         if (failure !== undefined) throw failure;
         try {
-          parsed.push(parse(pieces[i]!.replace(LINE_BREAKS.pattern, LINE_BREAKS.replacement), csvOptions(layout.delimiter, i)));
+          parsed.push(parse(pieceText(pieces[i]!, false), csvOptions(layout.delimiter, i)));
         } catch (err) {
           failure = err instanceof Error ? err : new Error(String(err));
           throw failure;
@@ -132,8 +143,8 @@ export function keptRecords(text: string): () => CsvRecords {
   return () => ({ ...layout, pieces: each() });
 }
 
-function* parseEach(pieces: string[], delimiter: string): Generator<string[][]> {
-  for (const [i, piece] of pieces.entries()) yield parse(piece.replace(LINE_BREAKS.pattern, LINE_BREAKS.replacement), csvOptions(delimiter, i));
+function* parseEach(pieces: string[], delimiter: string, bytes: boolean): Generator<string[][]> {
+  for (const [i, piece] of pieces.entries()) yield parse(pieceText(piece, bytes), csvOptions(delimiter, i));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import { CONFIG_FILE, parseConfig, settingPosition, type Config } from '../core/config.js';
 import { error, type Diagnostic } from '../core/diagnostics.js';
@@ -26,10 +27,34 @@ export interface Campaign {
   /** Partial name → file. */
   partials: Record<string, TextFile>;
   textTemplate?: TextFile;
-  /** `sha256` is of the file's bytes, taken when it was read: the bytes themselves are not kept. */
-  recipients: { path: string; text: string; encoding: TextEncodingName; bom: boolean; sha256: string };
+  /** `sha256` is of the file's bytes, taken when it was read. */
+  recipients: Recipients;
   /** Files in attachments/ by name (per-recipient attachments are looked up here). */
   attachmentFiles: Set<string>;
+}
+
+export interface Recipients {
+  path: string;
+  text: string;
+  encoding: TextEncodingName;
+  bom: boolean;
+  sha256: string;
+  /**
+   * A large UTF-8 file loaded with `bytesFrom` (for a parse in a worker): its bytes, one character
+   * per byte (latin1), half the memory of the decoded text where any value has a character past
+   * U+00FF (a Welsh ŵ, say), and no decoding in this thread. `text` is then decoded from it when
+   * first read. A quote, a line break or a delimiter is one byte in UTF-8 and never part of another
+   * character's bytes, so the CSV can be cut into rows on these as on the text (cutRecipients).
+   */
+  bytes?: string;
+}
+
+export interface LoadOptions {
+  /** `preview --watch`: the recipients file as read before, when it did not change. */
+  recipients?: ReadRecipients;
+  onRecipientsRead?: (read: ReadRecipients) => void;
+  /** A recipients file of at least this many bytes that is UTF-8 is kept as `recipients.bytes`. */
+  bytesFrom?: number;
 }
 
 export interface LoadResult {
@@ -51,7 +76,7 @@ const PARTIAL_EXTENSIONS = ['.mjml', '.hbs', '.html'];
  * Read everything a campaign is made of. Missing folder or settings throw CampaignError (exit 2);
  * problems inside files come back as diagnostics, all of them.
  */
-export async function loadCampaign(dirArg: string, reuse?: { recipients?: ReadRecipients; onRecipientsRead?: (read: ReadRecipients) => void }): Promise<LoadResult> {
+export async function loadCampaign(dirArg: string, reuse?: LoadOptions): Promise<LoadResult> {
   const dir = path.resolve(dirArg);
   await requireDirectory(dir, dirArg);
   const configPath = path.join(dir, CONFIG_FILE);
@@ -83,7 +108,7 @@ export async function loadCampaign(dirArg: string, reuse?: { recipients?: ReadRe
     diagnostics.push(...reuse.recipients.diagnostics);
   } else {
     const found: Diagnostic[] = [];
-    recipients = await readRecipients(dir, config.recipients, found);
+    recipients = await readRecipients(dir, config.recipients, found, reuse?.bytesFrom);
     diagnostics.push(...found);
     if (recipients) reuse?.onRecipientsRead?.({ recipients, diagnostics: found });
   }
@@ -164,13 +189,32 @@ async function readPartials(dir: string, folder: string): Promise<Record<string,
   return partials;
 }
 
-async function readRecipients(dir: string, rel: string, diagnostics: Diagnostic[]): Promise<Campaign['recipients'] | undefined> {
+async function readRecipients(dir: string, rel: string, diagnostics: Diagnostic[], bytesFrom = Infinity): Promise<Recipients | undefined> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path.join(dir, rel));
   } catch (err) {
     diagnostics.push(error(rel, undefined, `cannot read the recipients file: ${describeIoError(err)}`, 'check "recipients" in bulletin.json'));
     return undefined;
+  }
+  // Not a UTF-16 file (its BOM): decodeText reads any other file that is valid UTF-8 as UTF-8.
+  if (bytes.length >= bytesFrom && !(bytes[0] === 0xff && bytes[1] === 0xfe) && isUtf8(bytes)) {
+    const latin1 = bytes.toString('latin1');
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+    let text: string | undefined;
+    return {
+      path: rel,
+      bytes: latin1,
+      get text() {
+        return (text ??= decodeText(Buffer.from(latin1, 'latin1'), rel).text);
+      },
+      set text(value: string) {
+        text = value;
+      },
+      encoding: 'utf-8',
+      bom,
+      sha256: sha256(bytes),
+    };
   }
   const decoded = decodeText(bytes, rel);
   diagnostics.push(...decoded.diagnostics);

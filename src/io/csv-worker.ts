@@ -26,18 +26,21 @@ const ASKED_AHEAD = 2;
 const SENT_AHEAD = PARSED_AHEAD + ASKED_AHEAD + 2;
 
 // CommonJS evaluated in the worker: `workerData.csvParse` is csv-parse/sync's resolved path, and
-// `lineBreaks` is LINE_BREAKS (a RegExp survives the structured clone). Messages in: {piece,
+// `lineBreaks` is LINE_BREAKS (a RegExp survives the structured clone); `bytes`, CsvPieces' flag: the
+// pieces are UTF-8 bytes, decoded here as pieceText (core/recipients.ts) does. Messages in: {piece,
 // options} (in file order) and {ask: n}; out: one reply per piece, in order, when asked.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { parse } = require(workerData.csvParse);
-const { ahead, lineBreaks } = workerData;
+const { ahead, lineBreaks, bytes } = workerData;
 const pieces = [];
 const parsed = [];
 let asked = 0, scheduled = false, failed = false;
 function parseOne({ piece, options }) {
   try {
-    return { records: parse(piece.replace(lineBreaks.pattern, lineBreaks.replacement), options) };
+    // pieceText in core/recipients.ts
+    const text = bytes ? Buffer.from(piece, 'latin1').toString('utf8') : piece;
+    return { records: parse(text.replace(lineBreaks.pattern, lineBreaks.replacement), options) };
   } catch (e) {
     failed = true; // nothing after an error is read
     return { failure: { code: e.code, message: e.message, lines: e.lines } };
@@ -73,15 +76,19 @@ interface Reply {
 
 type CsvErrorArgs = ConstructorParameters<typeof CsvError>;
 
-/** Start parsing the pieces in a worker now; the records are read from the result, once. */
-export function parseInWorker({ pieces, ...layout }: CsvPieces): CsvRecords {
+/**
+ * Start parsing the pieces in a worker now; the records are read from the result, once.
+ * `onRunning` is called once the worker's thread is running (see cli/heap.ts).
+ */
+export function parseInWorker({ pieces, bytes, ...layout }: CsvPieces, onRunning?: () => void): CsvRecords {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { csvParse: createRequire(import.meta.url).resolve('csv-parse/sync'), ahead: PARSED_AHEAD, lineBreaks: LINE_BREAKS },
+    workerData: { csvParse: createRequire(import.meta.url).resolve('csv-parse/sync'), ahead: PARSED_AHEAD, lineBreaks: LINE_BREAKS, bytes: bytes ?? false },
     // csv-parse's garbage is short-lived: a small young generation holds it as well as the default
     // 32 MB, and that space adds to validate's peak beside MJML's worker and the main thread
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
+  if (onRunning) worker.once('online', onRunning);
   const replies = repliesOf(worker);
   let sent = 0;
   const sendUpTo = (count: number): void => {

@@ -77,11 +77,13 @@ let started: { worker: Worker; compiler: MjmlCompiler } | undefined;
 /**
  * Start the worker now, so that mjml loads (about half a second) while the command loads its
  * other modules and reads the campaign; the next prepareCampaign compiles with it
- * (takeStartedMjmlCompiler). Left unused, it does not keep the process alive.
+ * (takeStartedMjmlCompiler). Left unused, it does not keep the process alive. `onRunning` is
+ * called once the worker's thread is running (see cli/heap.ts).
  */
-export function startMjmlCompiler(): void {
+export function startMjmlCompiler(onRunning?: () => void): void {
   if (started) return;
   const worker = newWorker();
+  if (onRunning) worker.once('online', onRunning);
   started = { worker, compiler: compilerOn(worker) };
   worker.unref(); // after compilerOn: adding its listeners refs the worker again
 }

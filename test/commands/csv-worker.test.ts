@@ -38,6 +38,26 @@ describe('recipients parsed in a worker thread', () => {
     expect(here.summary.diagnostics.length).toBeGreaterThan(1000);
   });
 
+  it('reads the file as bytes (one character per byte) as it reads the decoded text: the same rows, values, lines and problems', async () => {
+    // Characters of two, three and four bytes in UTF-8, a BOM, and quoted values across lines and pieces.
+    const values = ['Siân Ŵyn', '李雷', 'Amaka 🌍 Okafor', '"Dŵr, ""Tân"" a Gwynt"', 'café;bar\tbaz'];
+    const lines = ['\ufeffemail,name,note'];
+    for (let i = 0; i < 30_000; i++) lines.push(`head${i}@school${i % 50}.example.org,${values[i % values.length]},${i % 11 === 0 ? `"ŵ\r\n${i}, ""ŷ"""` : i}`);
+    lines.push('not-an-address,Ŷ,x', 'head7@school7.example.org,Duplicate ŵ,x');
+    const text = lines.join('\r\n') + '\r\n';
+    const bytes = Buffer.from(text, 'utf8').toString('latin1');
+    const cut = { ...cutRecipients(bytes), bytes: true };
+    expect(cut.pieces.length).toBeGreaterThan(40);
+    const here = await read(text);
+    expect(await read(parseInWorker(cut))).toEqual(here);
+    expect(await read(parsePieces(cut))).toEqual(here);
+    expect(here.rows[3]!.fields['name']).toBe('Dŵr, "Tân" a Gwynt');
+    expect(here.rows[11]!.fields['note']).toBe('ŵ\n11, "ŷ"');
+    expect(here.rows.length).toBe(30_000);
+    // after the header, 30,000 rows and the 2,728 line breaks inside every 11th note
+    expect(here.summary.diagnostics.map((d) => d.line)).toEqual([32_730, 32_731]);
+  });
+
   it('reports csv-parse\'s error at its line in the file, as parsing here does', async () => {
     // Pieces cut by hand, the second ending inside a quote, which cutRecipients never does.
     const pieces = { delimiter: ',', pieces: ['email,note\na@example.org,x\n', 'b@example.org,y\nc@example.org,"open\n'] };

@@ -27,14 +27,16 @@ describe('MJML in a worker thread', () => {
     }
   });
 
-  it('hands a worker started early to one campaign only', async () => {
+  it('hands a worker started early to one campaign only, and says once its thread runs', async () => {
     expect(takeStartedMjmlCompiler()).toBeUndefined();
-    startMjmlCompiler();
+    let running = 0;
+    startMjmlCompiler(() => void running++);
     const compiler = takeStartedMjmlCompiler();
     expect(compiler).toBeDefined();
     expect(takeStartedMjmlCompiler()).toBeUndefined();
     try {
       expect((await compiler!.mjml2html(VALID, OPTIONS)).html).toBe((await mjml2html(VALID, OPTIONS)).html);
+      expect(running).toBe(1);
     } finally {
       await compiler!.close();
     }

@@ -103,7 +103,7 @@ describe('planCampaign', () => {
 });
 
 describe('validateCampaign on a large recipients file', () => {
-  it('parses it in a worker, says when that worker has started, and finds what parsing here finds', async () => {
+  it('parses it in a worker (from the file\'s bytes), says once that worker runs, and finds what parsing here finds', async () => {
     // over WORKER_FROM_CHARS, with a duplicate and a bad address far into the file
     const rows = `${schoolRows(16_000)}not-an-address,Bad,School,Area,HS-1,en,\nhead5@school5.example.org,Again,School,Area,HS-2,en,\n`;
     expect(rows.length).toBeGreaterThan(WORKER_FROM_CHARS);

@@ -4,7 +4,7 @@ import { main } from '../../src/cli/main.js';
 import { loadCampaign } from '../../src/io/campaign.js';
 import { forEachRecipient } from '../../src/campaign-recipients.js';
 import type { Diagnostic, Severity } from '../../src/core/diagnostics.js';
-import type { RecipientRow } from '../../src/core/recipients.js';
+import { cutRecipients, parsePieces, type RecipientRow } from '../../src/core/recipients.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '..', '..', 'fixtures');
 
@@ -208,6 +208,23 @@ describe('recipient values as read from differently encoded files', () => {
   it('decodes UTF-16LE with a BOM, and strips a UTF-8 BOM from the first header', async () => {
     expect(await names('utf16le-bom')).toEqual(['Maya Oduya', 'Zoë Lefèvre']);
     expect(await names('utf8-bom')).toEqual(['Maya Oduya', 'Owen Penhale']);
+  });
+
+  it('keeps a UTF-8 file as its bytes when asked (for a parse in a worker), with the same rows and text; other encodings as text', async () => {
+    for (const fixture of ['windows-1252', 'utf16le-bom', 'utf8-bom', 'semicolon-separated']) {
+      const asText = await loadCampaign(path.join(FIXTURES, fixture));
+      const { campaign, diagnostics } = await loadCampaign(path.join(FIXTURES, fixture), { bytesFrom: 0 });
+      if (!campaign || !asText.campaign) throw new Error(`${fixture} did not load`);
+      expect(diagnostics).toEqual(asText.diagnostics);
+      const { bytes } = campaign.recipients;
+      expect(bytes !== undefined, fixture).toBe(fixture === 'utf8-bom' || fixture === 'semicolon-separated');
+      if (bytes === undefined) continue;
+      const rows: RecipientRow[] = [];
+      await forEachRecipient(campaign, [], (row) => void rows.push(row), parsePieces({ ...cutRecipients(bytes), bytes: true }));
+      expect(rows.map((r) => r.fields.name ?? '')).toEqual(await names(fixture));
+      expect(campaign.recipients.text).toBe(asText.campaign.recipients.text);
+      expect({ ...campaign.recipients, text: '', bytes: '' }).toEqual({ ...asText.campaign.recipients, text: '', bytes: '' });
+    }
   });
 
   it('keeps a quoted ; in a ;-separated file', async () => {

@@ -11,8 +11,8 @@ export interface ValidateOptions {
 }
 
 export async function validateCommand(dir: string, options: ValidateOptions): Promise<ExitCode> {
-  // Before the file is read (MJML's worker has started) and again once a large file's worker has
-  // started, which resets V8's flags (heap.ts): the young generation stays at its first size.
+  // As the CLI did when MJML's worker started (in case this runs without it), and again once a
+  // large file's worker runs, whose start resets V8's flags (heap.ts).
   limitHeapGrowth();
   const result = await validateCampaign(dir, { strict: options.strict ?? false, onCsvWorkerStarted: limitHeapGrowth });
   const exitCode = !result.configLoaded ? EXIT.cannotStart : result.ok ? EXIT.ok : EXIT.problems;
