@@ -262,11 +262,9 @@ async function run(action: Action): Promise<void> {
 /**
  * For the commands that compile the template: mjml then loads in its worker while the command
  * loads its own modules and reads the campaign, instead of after (validate: ~0.5 s sooner).
- */
-/**
- * Start MJML's worker. With `limitHeap` (a command that renders every message once, in one go),
- * limit the heap's growth now, before the command's own modules load, and again once the worker
- * runs, whose start resets it (heap.ts).
+ * With `limitHeap` (a command that renders every message once, in one go), the heap's growth is
+ * limited now, before the command's own modules load, and again once the worker runs, whose
+ * start resets it (heap.ts).
  */
 async function startMjml(limitHeap = false): Promise<void> {
   const heap = limitHeap ? await import('./heap.js') : undefined;
