@@ -149,14 +149,7 @@ export async function prepareCampaign(dir: string, options: PrepareOptions = {})
   });
   // Only unusable settings stop a command (exit 2); a missing template or attachment is a problem found (exit 1).
   if (!campaign) return { diagnostics: sortDiagnostics(diagnostics), configLoaded: config !== undefined };
-  const { bytes } = campaign.recipients;
-  const csv = !options.csvInWorker
-    ? undefined
-    : bytes !== undefined
-      ? parseInWorker({ ...cutRecipients(bytes), bytes: true }, options.onCsvWorkerStarted)
-      : campaign.recipients.text.length >= WORKER_FROM_CHARS
-        ? parseInWorker(cutRecipients(campaign.recipients.text), options.onCsvWorkerStarted)
-        : undefined;
+  const csv = options.csvInWorker ? parseLargeInWorker(campaign.recipients, options.onCsvWorkerStarted) : undefined;
   let compiled: Awaited<ReturnType<typeof compileTemplate>>;
   if (reuse?.template) {
     compiled = { template: reuse.template.template, diagnostics: [...reuse.template.diagnostics] };
@@ -171,6 +164,13 @@ export async function prepareCampaign(dir: string, options: PrepareOptions = {})
   if (template) prepared.template = template;
   if (csv) prepared.csv = csv;
   return { prepared, diagnostics, configLoaded: true };
+}
+
+/** A large recipients file's records, parsed in a worker from now on; a small file is parsed here, later. */
+function parseLargeInWorker(recipients: Campaign['recipients'], onRunning?: () => void): CsvRecords | undefined {
+  // only a large file is kept as bytes (loadCampaign's bytesFrom); reading `text` would decode it
+  if (recipients.bytes !== undefined) return parseInWorker({ ...cutRecipients(recipients.bytes), bytes: true }, onRunning);
+  return recipients.text.length >= WORKER_FROM_CHARS ? parseInWorker(cutRecipients(recipients.text), onRunning) : undefined;
 }
 
 async function compileCampaignTemplate(campaign: Campaign, options: PrepareOptions): Promise<Awaited<ReturnType<typeof compileTemplate>>> {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 import { warning, type Diagnostic } from './diagnostics.js';
 
@@ -16,10 +17,10 @@ export interface DecodedText {
  * own TextDecoder gets 0x80–0x9F wrong), and the user is told.
  */
 export function decodeText(input: Uint8Array, file: string): DecodedText {
-  if (input[0] === 0xff && input[1] === 0xfe) {
+  if (hasUtf16Bom(input)) {
     return { text: new TextDecoder('utf-16le').decode(input.subarray(2)), encoding: 'utf-16le', bom: true, diagnostics: [] };
   }
-  const bom = input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf;
+  const bom = hasUtf8Bom(input);
   const bytes = bom ? input.subarray(3) : input;
   const utf8 = decodeUtf8(bytes);
   if (utf8 !== undefined) return { text: utf8, encoding: 'utf-8', bom, diagnostics: [] };
@@ -38,6 +39,22 @@ export function decodeText(input: Uint8Array, file: string): DecodedText {
       ),
     ],
   };
+}
+
+/**
+ * Whether decodeText reads these bytes as UTF-8 (no UTF-16 BOM, valid UTF-8), and then whether
+ * they start with a UTF-8 BOM; without decoding them.
+ */
+export function readAsUtf8(input: Uint8Array): { bom: boolean } | undefined {
+  return !hasUtf16Bom(input) && isUtf8(input) ? { bom: hasUtf8Bom(input) } : undefined;
+}
+
+function hasUtf16Bom(input: Uint8Array): boolean {
+  return input[0] === 0xff && input[1] === 0xfe;
+}
+
+function hasUtf8Bom(input: Uint8Array): boolean {
+  return input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf;
 }
 
 function decodeUtf8(bytes: Uint8Array): string | undefined {

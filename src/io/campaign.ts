@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import { CONFIG_FILE, parseConfig, settingPosition, type Config } from '../core/config.js';
 import { error, type Diagnostic } from '../core/diagnostics.js';
-import { decodeText, type TextEncodingName } from '../core/encoding.js';
+import { decodeText, readAsUtf8, type TextEncodingName } from '../core/encoding.js';
 
 import { CampaignError } from './campaign-error.js';
 import { sha256 } from './digest.js';
@@ -77,7 +76,7 @@ const PARTIAL_EXTENSIONS = ['.mjml', '.hbs', '.html'];
  * Read everything a campaign is made of. Missing folder or settings throw CampaignError (exit 2);
  * problems inside files come back as diagnostics, all of them.
  */
-export async function loadCampaign(dirArg: string, reuse?: LoadOptions): Promise<LoadResult> {
+export async function loadCampaign(dirArg: string, options?: LoadOptions): Promise<LoadResult> {
   const dir = path.resolve(dirArg);
   await requireDirectory(dir, dirArg);
   const configPath = path.join(dir, CONFIG_FILE);
@@ -104,14 +103,14 @@ export async function loadCampaign(dirArg: string, reuse?: LoadOptions): Promise
     diagnostics.push(error(CONFIG_FILE, at?.line, `DKIM key file "${config.dkim.privateKey}" does not exist`, undefined, at?.column));
   }
   let recipients: Campaign['recipients'] | undefined;
-  if (reuse?.recipients && reuse.recipients.recipients.path === config.recipients) {
-    recipients = reuse.recipients.recipients;
-    diagnostics.push(...reuse.recipients.diagnostics);
+  if (options?.recipients && options.recipients.recipients.path === config.recipients) {
+    recipients = options.recipients.recipients;
+    diagnostics.push(...options.recipients.diagnostics);
   } else {
     const found: Diagnostic[] = [];
-    recipients = readRecipients(dir, config.recipients, found, reuse?.bytesFrom);
+    recipients = readRecipients(dir, config.recipients, found, options?.bytesFrom);
     diagnostics.push(...found);
-    if (recipients) reuse?.onRecipientsRead?.({ recipients, diagnostics: found });
+    if (recipients) options?.onRecipientsRead?.({ recipients, diagnostics: found });
   }
   if (!template || !recipients) return { config, diagnostics };
   const campaign: Campaign = { dir, config, configText, template, variants, partials, recipients, attachmentFiles };
@@ -201,10 +200,9 @@ function readRecipients(dir: string, rel: string, diagnostics: Diagnostic[], byt
     diagnostics.push(error(rel, undefined, `cannot read the recipients file: ${describeIoError(err)}`, 'check "recipients" in bulletin.json'));
     return undefined;
   }
-  // Not a UTF-16 file (its BOM): decodeText reads any other file that is valid UTF-8 as UTF-8.
-  if (bytes.length >= bytesFrom && !(bytes[0] === 0xff && bytes[1] === 0xfe) && isUtf8(bytes)) {
+  const utf8 = bytes.length >= bytesFrom ? readAsUtf8(bytes) : undefined;
+  if (utf8) {
     const latin1 = bytes.toString('latin1');
-    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
     let text: string | undefined;
     return {
       path: rel,
@@ -216,7 +214,7 @@ function readRecipients(dir: string, rel: string, diagnostics: Diagnostic[], byt
         text = value;
       },
       encoding: 'utf-8',
-      bom,
+      bom: utf8.bom,
       sha256: sha256(bytes),
     };
   }

@@ -22,8 +22,6 @@ export interface PreviewCommandOptions {
 export async function previewCommand(dir: string, options: PreviewCommandOptions): Promise<ExitCode> {
   if (options.watch) return (await import('./preview-watch.js')).previewWatchCommand(dir, options);
   if (options.port !== undefined) throw new UsageError('--port is for --watch', 'add --watch to serve the gallery, or leave out --port');
-  // One preview per process, every message rendered: collect its garbage sooner (heap.ts).
-  (await import('../heap.js')).limitHeapGrowth();
   const limit = options.limit === undefined ? undefined : parsePositive(options.limit, '--limit');
   const result = await previewCampaign(dir, {
     ...(options.out ? { out: options.out } : {}),

@@ -11,9 +11,8 @@ export interface ValidateOptions {
 }
 
 export async function validateCommand(dir: string, options: ValidateOptions): Promise<ExitCode> {
-  // As the CLI did when MJML's worker started (in case this runs without it), and again once a
-  // large file's worker runs, whose start resets V8's flags (heap.ts).
-  limitHeapGrowth();
+  // The CLI limited the heap's growth as MJML's worker started (main.ts); again once a large
+  // file's worker runs, whose start resets V8's flags (heap.ts).
   const result = await validateCampaign(dir, { strict: options.strict ?? false, onCsvWorkerStarted: limitHeapGrowth });
   const exitCode = !result.configLoaded ? EXIT.cannotStart : result.ok ? EXIT.ok : EXIT.problems;
   if (options.json) {
